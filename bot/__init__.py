@@ -1,0 +1,1 @@
+"""Front ends: the Discord client and the offline console, both on :mod:`core`."""

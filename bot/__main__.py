@@ -1,0 +1,48 @@
+"""Entry point: ``python -m bot`` runs the Discord bot, ``python -m bot console`` the console.
+
+This is the only place that starts an event loop (``asyncio.run``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from core.errors import ConfigError
+from core.settings import Settings, load_settings
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Self-hosted Discord intelligence bot.")
+    sub = parser.add_subparsers(dest="mode")
+    console = sub.add_parser("console", help="offline console front end (no Discord, no token)")
+    console.add_argument("--run", metavar="COMMAND", action="append",
+                         help='run a command and exit, e.g. --run "/autointel notes.md depth:quick"')
+    console.add_argument("--json", action="store_true", help="print the report as JSON instead of rendering it")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings: Settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    from bot.logs import configure_logging
+
+    configure_logging(settings)
+    if args.mode == "console":
+        from bot.console import run_console
+
+        return asyncio.run(run_console(settings, commands=args.run, as_json=args.json))
+    from bot.launcher import run_bot
+
+    return asyncio.run(run_bot(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Slash-command cogs.  Thin: parse and check input, defer, call :mod:`core`, render."""

@@ -1,0 +1,141 @@
+"""The one error tree of the analysis engine.
+
+Every error a user can cause or meet is an :class:`IntelError`. Each class builds its own short,
+user-facing message in ``__init__`` and carries typed attributes; front ends (the Discord cogs and
+the console) show ``str(error)`` and nothing else. Lower-level exceptions are wrapped at the
+boundary with ``raise SomeIntelError(...) from exc`` so the traceback stays in the log.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BudgetExceededError",
+    "CacheError",
+    "ConfigError",
+    "EmptyInputError",
+    "FetchError",
+    "GateClosedError",
+    "InputError",
+    "InputTooLargeError",
+    "InputTooShortError",
+    "IntelError",
+    "LLMError",
+    "UnsupportedInputError",
+    "UrlNotSupportedError",
+]
+
+
+class IntelError(Exception):
+    """Base of every error the engine raises on purpose.
+
+    ``str(error)`` is a short message fit to show a user: no traceback, no internals.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(IntelError):
+    """A setting is missing or malformed.  Inherits from :class:`IntelError`."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting = setting
+        self.problem = problem
+        super().__init__(f"{setting}: {problem}")
+
+
+class InputError(IntelError):
+    """The input cannot be analysed.  Inherits from :class:`IntelError`."""
+
+
+class EmptyInputError(InputError):
+    """Nothing to analyse.  Inherits from :class:`InputError`."""
+
+    def __init__(self) -> None:
+        super().__init__("There is nothing to analyse: the text is empty.")
+
+
+class InputTooShortError(InputError):
+    """Too little text for a meaningful report.  Inherits from :class:`InputError`."""
+
+    def __init__(self, *, words: int, minimum: int) -> None:
+        self.words = words
+        self.minimum = minimum
+        super().__init__(
+            f"The text is too short to analyse ({words} words); give at least {minimum} words."
+        )
+
+
+class InputTooLargeError(InputError):
+    """More text than the engine accepts.  Inherits from :class:`InputError`."""
+
+    def __init__(self, *, size: int, limit: int, unit: str = "characters") -> None:
+        self.size = size
+        self.limit = limit
+        self.unit = unit
+        super().__init__(
+            f"The input is too large ({size:,} {unit}); the limit is {limit:,} {unit}."
+        )
+
+
+class UnsupportedInputError(InputError):
+    """The input is not text the engine can read (binary, wrong file type).
+
+    Inherits from :class:`InputError`.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class UrlNotSupportedError(InputError):
+    """A URL was given where URLs are not accepted.  Inherits from :class:`InputError`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(
+            "URL analysis is not available in this build yet; paste the article's text instead."
+        )
+
+
+class FetchError(IntelError):
+    """A source could not be fetched or was refused.  Inherits from :class:`IntelError`."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"Could not use {url}: {reason}")
+
+
+class LLMError(IntelError):
+    """The language model could not produce a report.  Inherits from :class:`IntelError`."""
+
+
+class BudgetExceededError(LLMError):
+    """The guild's daily LLM budget is spent.  Inherits from :class:`LLMError`."""
+
+    def __init__(self, *, spent_usd: float, budget_usd: float) -> None:
+        self.spent_usd = spent_usd
+        self.budget_usd = budget_usd
+        super().__init__(
+            f"This server's daily LLM budget is used up (${spent_usd:.2f} of ${budget_usd:.2f})."
+        )
+
+
+class CacheError(IntelError):
+    """The semantic cache failed in a way the caller must know about.
+
+    Inherits from :class:`IntelError`.
+    """
+
+
+class GateClosedError(IntelError):
+    """Work was submitted to a worker gate that is closed.  Inherits from :class:`IntelError`."""
+
+    def __init__(self) -> None:
+        super().__init__("The analysis engine is shutting down; try again in a moment.")

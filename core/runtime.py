@@ -1,0 +1,72 @@
+"""Builds and owns everything the engine needs for one process: gate, embedder, engines, service.
+
+Two-step life: the constructor does no I/O; :meth:`IntelRuntime.start` opens what needs the loop
+(data directory, worker gate, model load on a worker thread) and :meth:`IntelRuntime.close` closes
+it all, idempotently.  Both front ends (Discord and console) build one and share nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from core.embedder import Embedder, SentenceTransformerEmbedder
+from core.engine.local import LocalEngine
+from core.gate import WorkerGate
+from core.service import IntelService
+from core.settings import Settings
+
+__all__ = ["IntelRuntime"]
+
+_log = logging.getLogger(__name__)
+
+
+def _limit_native_threads(torch_threads: int) -> None:
+    """FAISS searches are many times slower with the default OpenMP thread count on small indexes."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    import torch
+
+    torch.set_num_threads(torch_threads)
+
+
+class IntelRuntime:
+    """The engine's process-wide parts.  Use ``async with IntelRuntime(settings) as runtime``."""
+
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.gate = WorkerGate(max_workers=settings.worker_threads)
+        self.embedder: Embedder = embedder or SentenceTransformerEmbedder(
+            settings.embedding_model_path,
+            batch_size=settings.embedding_batch_size,
+            torch_threads=settings.torch_threads,
+        )
+        self.service: IntelService | None = None
+        self.started_at: float | None = None
+        self._closed = False
+
+    async def __aenter__(self) -> IntelRuntime:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.gate.start()
+        await self.gate.run(_limit_native_threads, self.settings.torch_threads)
+        # Load the model now, off the loop, so the first request does not pay for it.
+        await self.gate.run(lambda: self.embedder.dimension)
+        local_engine = LocalEngine(embedder=self.embedder, gate=self.gate)
+        self.service = IntelService(settings=self.settings, local_engine=local_engine)
+        self.started_at = time.time()
+        _log.info("engine ready (data in %s)", self.settings.data_dir)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await self.gate.close()
+        _log.info("engine closed")
