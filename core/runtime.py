@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import time
 
+from core.db import Database
 from core.embedder import Embedder, SentenceTransformerEmbedder
 from core.engine.local import LocalEngine
 from core.gate import WorkerGate
+from core.guild_settings import GuildSettingsStore
 from core.service import IntelService
 from core.settings import Settings
 
@@ -42,6 +44,8 @@ class IntelRuntime:
             batch_size=settings.embedding_batch_size,
             torch_threads=settings.torch_threads,
         )
+        self.database = Database(settings.database_path)
+        self.guild_settings = GuildSettingsStore(self.database, settings)
         self.service: IntelService | None = None
         self.started_at: float | None = None
         self._closed = False
@@ -56,11 +60,15 @@ class IntelRuntime:
     async def start(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.gate.start()
+        await self.database.open()
+        await self.guild_settings.setup()
         await self.gate.run(_limit_native_threads, self.settings.torch_threads)
         # Load the model now, off the loop, so the first request does not pay for it.
         await self.gate.run(lambda: self.embedder.dimension)
         local_engine = LocalEngine(embedder=self.embedder, gate=self.gate)
-        self.service = IntelService(settings=self.settings, local_engine=local_engine)
+        self.service = IntelService(
+            settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine
+        )
         self.started_at = time.time()
         _log.info("engine ready (data in %s)", self.settings.data_dir)
 
@@ -69,4 +77,5 @@ class IntelRuntime:
             return
         self._closed = True
         await self.gate.close()
+        await self.database.close()
         _log.info("engine closed")

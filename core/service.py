@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.engine import AnalysisEngine
 from core.errors import EmptyInputError, UrlNotSupportedError
+from core.guild_settings import GuildSettingsStore
 from core.inputs import Attachment, attachment_document, find_urls, text_document
 from core.models import IntelReport, SourceDocument
 from core.progress import Progress, ProgressSink, ignore_progress
@@ -57,15 +58,19 @@ class AutointelResult(BaseModel):
 class IntelService:
     """Front-end-agnostic entry point.  Built by :class:`core.runtime.IntelRuntime`."""
 
-    def __init__(self, *, settings: Settings, local_engine: AnalysisEngine) -> None:
+    def __init__(
+        self, *, settings: Settings, guild_settings: GuildSettingsStore, local_engine: AnalysisEngine
+    ) -> None:
         self._settings = settings
+        self._guild_settings = guild_settings
         self._local_engine = local_engine
 
     async def autointel(
         self, request: AutointelRequest, *, progress: ProgressSink = ignore_progress
     ) -> AutointelResult:
         started = time.perf_counter()
-        depth: Depth = request.depth or self._settings.default_depth
+        guild = await self._guild_settings.effective(request.guild_id)
+        depth: Depth = request.depth or guild.default_depth
         await progress(Progress("Reading input"))
         documents = await self._collect_sources(request, progress=progress)
         engine = self._choose_engine(request)

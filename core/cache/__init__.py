@@ -1,0 +1,1 @@
+"""Per-guild semantic cache: an exact layer, a FAISS semantic layer, and a decision step."""
