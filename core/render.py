@@ -46,10 +46,10 @@ def report_markdown(report: IntelReport, *, cache_note: str | None = None) -> st
         s = report.synthesis
         out += ["", "## Cross-source synthesis", "", s.summary, "", "### Common themes", ""]
         out += _bullets(s.common_themes)
-        out += ["", "### Divergences", ""] + _bullets(s.divergences)
-        out += ["", "### Contradictions", ""] + _bullets(s.contradictions)
+        out += ["", "### Divergences", "", *_bullets(s.divergences)]
+        out += ["", "### Contradictions", "", *_bullets(s.contradictions)]
     if report.failed_sources:
-        out += ["", "## Sources that failed", ""] + _bullets(report.failed_sources)
+        out += ["", "## Sources that failed", "", *_bullets(report.failed_sources)]
     out += ["", "## Sources", ""]
     for index, source in enumerate(report.sources, start=1):
         where = f" <{source.url}>" if source.url else ""
