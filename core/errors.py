@@ -13,7 +13,13 @@ __all__ = [
     "CacheError",
     "ConfigError",
     "EmptyInputError",
+    "AllSourcesFailedError",
+    "BlockedUrlError",
     "FetchError",
+    "FetchTimeoutError",
+    "SourceTooLargeError",
+    "TooManySourcesError",
+    "UnsupportedContentError",
     "GateClosedError",
     "InputError",
     "InputTooLargeError",
@@ -110,6 +116,62 @@ class FetchError(IntelError):
         self.url = url
         self.reason = reason
         super().__init__(f"Could not use {url}: {reason}")
+
+
+class BlockedUrlError(FetchError):
+    """The URL is refused before any request (scheme, port, private address, domain list).
+
+    Inherits from :class:`FetchError`.
+    """
+
+
+class UnsupportedContentError(FetchError):
+    """The server answered with a content type the engine cannot read.
+
+    Inherits from :class:`FetchError`.
+    """
+
+    def __init__(self, url: str, content_type: str) -> None:
+        self.content_type = content_type
+        super().__init__(
+            url, f"it is {content_type or 'of unknown type'}; only HTML, plain text, Markdown and PDF are read"
+        )
+
+
+class SourceTooLargeError(FetchError):
+    """The response body passed the size cap.  Inherits from :class:`FetchError`."""
+
+    def __init__(self, url: str, *, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        super().__init__(url, f"it is larger than the {limit_bytes / 1_048_576:.1f} MB limit")
+
+
+class FetchTimeoutError(FetchError):
+    """The server was too slow.  Inherits from :class:`FetchError`."""
+
+    def __init__(self, url: str, *, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(url, f"the server did not answer within {seconds:g} seconds")
+
+
+class AllSourcesFailedError(IntelError):
+    """Every source of a request failed; ``failures`` holds one "<url>: <reason>" line each.
+
+    Inherits from :class:`IntelError`.
+    """
+
+    def __init__(self, failures: list[str]) -> None:
+        self.failures = list(failures)
+        super().__init__("None of the sources could be used: " + "; ".join(self.failures))
+
+
+class TooManySourcesError(InputError):
+    """More URLs than one request may hold.  Inherits from :class:`InputError`."""
+
+    def __init__(self, *, count: int, limit: int) -> None:
+        self.count = count
+        self.limit = limit
+        super().__init__(f"Too many URLs ({count}); give at most {limit} per request.")
 
 
 class LLMError(IntelError):
