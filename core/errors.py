@@ -25,7 +25,16 @@ __all__ = [
     "InputTooLargeError",
     "InputTooShortError",
     "IntelError",
+    "CooldownError",
+    "LLMCircuitOpenError",
     "LLMError",
+    "LLMModelNotFoundError",
+    "LLMOutputError",
+    "LLMRejectedError",
+    "LLMAuthError",
+    "LLMTransientError",
+    "LLMUnavailableError",
+    "UnreadableSourceError",
     "UnsupportedInputError",
     "UrlNotSupportedError",
 ]
@@ -97,6 +106,18 @@ class UnsupportedInputError(InputError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class UnreadableSourceError(InputError):
+    """A file or page held no text the engine could extract (scanned PDF, empty page).
+
+    Inherits from :class:`InputError`.
+    """
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
 
 
 class UrlNotSupportedError(InputError):
@@ -187,6 +208,87 @@ class BudgetExceededError(LLMError):
         super().__init__(
             f"This server's daily LLM budget is used up (${spent_usd:.2f} of ${budget_usd:.2f})."
         )
+
+
+class LLMTransientError(LLMError):
+    """One LLM call failed in a way worth retrying (429, 5xx, timeout, connection).
+
+    Inherits from :class:`LLMError`.  ``retry_after`` is the server's ``Retry-After`` in seconds.
+    """
+
+    def __init__(self, reason: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(f"the LLM service failed ({reason})")
+
+
+class LLMUnavailableError(LLMError):
+    """Retries ran out (attempts or time budget).  Inherits from :class:`LLMError`."""
+
+    def __init__(self, *, attempts: int, last_reason: str) -> None:
+        self.attempts = attempts
+        self.last_reason = last_reason
+        super().__init__(f"the LLM service is unavailable ({last_reason})")
+
+
+class LLMCircuitOpenError(LLMError):
+    """The endpoint's circuit breaker is open.  Inherits from :class:`LLMError`."""
+
+    def __init__(self, *, endpoint: str, retry_in_seconds: float) -> None:
+        self.endpoint = endpoint
+        self.retry_in_seconds = retry_in_seconds
+        super().__init__("the LLM service is failing, so it is paused for a while")
+
+
+class LLMRejectedError(LLMError):
+    """The endpoint refused the request (400, 401, 403, 404): retrying cannot help.
+
+    Inherits from :class:`LLMError`.
+    """
+
+    def __init__(self, message: str, *, status: int, detail: str = "") -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(message)
+
+
+class LLMAuthError(LLMRejectedError):
+    """401/403: the API key is missing or rejected.  Inherits from :class:`LLMRejectedError`."""
+
+    def __init__(self, *, status: int, detail: str = "") -> None:
+        super().__init__(
+            "the LLM API key was rejected (admin: check LLM_API_KEY)", status=status, detail=detail
+        )
+
+
+class LLMModelNotFoundError(LLMRejectedError):
+    """404: the endpoint does not know the model.  Inherits from :class:`LLMRejectedError`."""
+
+    def __init__(self, *, model: str, detail: str = "") -> None:
+        self.model = model
+        super().__init__(
+            f"the LLM model {model!r} was not found (admin: check LLM_MODEL)", status=404, detail=detail
+        )
+
+
+class LLMOutputError(LLMError):
+    """The LLM's answer was not a valid report, even after one repair attempt.
+
+    Inherits from :class:`LLMError`.
+    """
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__("the LLM's answer was not a valid report")
+
+
+class CooldownError(IntelError):
+    """The user ran ``/autointel`` too recently.  Inherits from :class:`IntelError`."""
+
+    def __init__(self, *, seconds_left: float) -> None:
+        self.seconds_left = seconds_left
+        super().__init__(f"You are going too fast: try again in {max(1, round(seconds_left))} seconds.")
 
 
 class CacheError(IntelError):
