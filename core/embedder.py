@@ -102,7 +102,8 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # a broken model directory: say which setting to fix
             raise ConfigError("EMBEDDING_MODEL", f"could not load {self.model_path!r}: {exc}") from exc
         model.eval()
-        dimension = model.get_sentence_embedding_dimension()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dimension = getter()
         if not dimension:
             raise ConfigError("EMBEDDING_MODEL", f"{self.model_path!r} does not report a dimension")
         self._dimension = int(dimension)

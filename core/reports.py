@@ -1,0 +1,309 @@
+"""The guild's report library: every report a guild produced, searchable, and answerable from.
+
+SQLite holds the truth: one row a report (its JSON), one row a chunk (text + embedding).  Each
+guild's chunk vectors are held in an in-memory FAISS index built from those rows on first use
+(LRU-bounded over guilds), so nothing here needs a separate index file: a few thousand chunks load
+in milliseconds.  Every query is scoped to one guild's index; no call can see another guild's rows.
+
+:class:`ReportLibrary` is the I/O side; :func:`extractive_answer` is the pure decision of what to
+say from the retrieved chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import faiss
+import numpy as np
+from pydantic import BaseModel, Field, ValidationError
+
+from core.db import Database
+from core.embedder import Embedder
+from core.errors import InputError
+from core.gate import WorkerGate
+from core.models import IntelReport
+
+__all__ = [
+    "Answer",
+    "ChunkHit",
+    "Citation",
+    "ReportLibrary",
+    "ReportNotFoundError",
+    "ReportSummary",
+    "extractive_answer",
+]
+
+_log = logging.getLogger(__name__)
+
+ChunkKind = Literal["summary", "insight", "claim", "theme", "synthesis"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reports (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    guild_id    INTEGER NOT NULL,
+    user_id     INTEGER NOT NULL,
+    title       TEXT NOT NULL,
+    source_urls TEXT NOT NULL DEFAULT '',
+    depth       TEXT NOT NULL,
+    engine      TEXT NOT NULL,
+    payload     TEXT NOT NULL,
+    created_at  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reports_by_guild ON reports (guild_id, id DESC);
+CREATE TABLE IF NOT EXISTS report_chunks (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+    guild_id  INTEGER NOT NULL,
+    kind      TEXT NOT NULL,
+    text      TEXT NOT NULL,
+    embedding BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS report_chunks_by_guild ON report_chunks (guild_id);
+"""
+
+# Cosine between a question and a statement that answers it is lower than between two
+# paraphrases; 0.45 keeps MiniLM answers on topic (see docs/ask.md for how it was chosen).
+DEFAULT_ANSWER_THRESHOLD = 0.45
+
+
+class ReportNotFoundError(InputError):
+    """No report with that id in this guild.  Inherits from :class:`InputError`."""
+
+    def __init__(self, report_id: int) -> None:
+        self.report_id = report_id
+        super().__init__(f"There is no report #{report_id} in this server.")
+
+
+class ReportSummary(BaseModel):
+    report_id: int
+    title: str
+    source_urls: list[str]
+    depth: str
+    engine: str
+    created_at: float
+
+
+class ChunkHit(BaseModel):
+    report_id: int
+    title: str
+    kind: ChunkKind
+    text: str
+    similarity: float
+
+
+class Citation(BaseModel):
+    report_id: int
+    title: str
+    source_urls: list[str] = Field(default_factory=list)
+
+
+class Answer(BaseModel):
+    question: str
+    found: bool
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    passages: list[ChunkHit] = Field(default_factory=list)
+    engine: str = "extractive"
+
+
+def report_chunks(report: IntelReport) -> list[tuple[ChunkKind, str]]:
+    """The passages of a report worth retrieving, each a short self-contained text."""
+    chunks: list[tuple[ChunkKind, str]] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", report.summary):
+        if len(sentence.split()) >= 4:
+            chunks.append(("summary", sentence.strip()))
+    for insight in report.key_insights:
+        text = insight.evidence if insight.evidence else insight.insight
+        chunks.append(("insight", text.strip()))
+    chunks.extend(("claim", claim.text.strip()) for claim in report.claims)
+    chunks.extend(("theme", f"{theme.label}: {', '.join(theme.keywords)}") for theme in report.themes)
+    if report.synthesis and report.synthesis.summary:
+        chunks.append(("synthesis", report.synthesis.summary))
+    seen: set[str] = set()
+    unique = []
+    for kind, text in chunks:
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            unique.append((kind, text))
+    return unique
+
+
+def extractive_answer(question: str, hits: Sequence[ChunkHit], summaries: dict[int, ReportSummary], *,
+                      threshold: float = DEFAULT_ANSWER_THRESHOLD, max_passages: int = 3) -> Answer:
+    """Answer from the best passages above ``threshold``, citing their reports; or say there is none."""
+    relevant = [hit for hit in hits if hit.similarity >= threshold][:max_passages]
+    if not relevant:
+        return Answer(
+            question=question,
+            found=False,
+            text="The reports in this server do not contain an answer to that question.",
+        )
+    citations: dict[int, Citation] = {}
+    for hit in relevant:
+        summary = summaries.get(hit.report_id)
+        citations.setdefault(
+            hit.report_id,
+            Citation(report_id=hit.report_id, title=hit.title,
+                     source_urls=summary.source_urls if summary else []),
+        )
+    order = {report_id: number for number, report_id in enumerate(citations, start=1)}
+    lines = [f"{hit.text} [{order[hit.report_id]}]" for hit in relevant]
+    return Answer(question=question, found=True, text="\n".join(lines),
+                  citations=list(citations.values()), passages=list(relevant))
+
+
+class _GuildIndex:
+    """One guild's chunk vectors: FAISS ids are chunk row ids."""
+
+    def __init__(self, dimension: int) -> None:
+        self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if len(ids):
+            self.index.add_with_ids(vectors, ids)
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if self.index.ntotal == 0:
+            return []
+        scores, ids = self.index.search(vector.reshape(1, -1), min(k, self.index.ntotal))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+
+class ReportLibrary:
+    """Stores reports per guild and answers retrieval queries over them."""
+
+    def __init__(self, database: Database, *, embedder: Embedder, gate: WorkerGate,
+                 max_loaded_guilds: int = 64, clock: Callable[[], float] = time.time) -> None:
+        self._database = database
+        self._embedder = embedder
+        self._gate = gate
+        self._max_loaded = max_loaded_guilds
+        self._indexes: OrderedDict[int, _GuildIndex] = OrderedDict()
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._clock = clock
+
+    async def setup(self) -> None:
+        await self._database.ensure_schema(_SCHEMA)
+
+    def _lock(self, guild_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(guild_id, asyncio.Lock())
+
+    async def add(self, *, guild_id: int, user_id: int, report: IntelReport) -> int:
+        """Save a report and index its passages; returns the report id."""
+        chunks = report_chunks(report)
+        vectors = await self._gate.run(self._embedder.embed, [text for _, text in chunks])
+        urls = " ".join(source.url for source in report.sources if source.url)
+        connection = self._database.connection
+        async with self._lock(guild_id):
+            cursor = await connection.execute(
+                "INSERT INTO reports (guild_id, user_id, title, source_urls, depth, engine, payload, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (guild_id, user_id, report.title[:300], urls, report.depth, report.engine.label,
+                 report.model_dump_json(), self._clock()),
+            )
+            report_id = int(cursor.lastrowid or 0)
+            chunk_ids = []
+            for (kind, text), vector in zip(chunks, vectors, strict=True):
+                chunk_cursor = await connection.execute(
+                    "INSERT INTO report_chunks (report_id, guild_id, kind, text, embedding) VALUES (?, ?, ?, ?, ?)",
+                    (report_id, guild_id, kind, text, vector.astype(np.float32).tobytes()),
+                )
+                chunk_ids.append(int(chunk_cursor.lastrowid or 0))
+            await connection.commit()
+            loaded = self._indexes.get(guild_id)
+            if loaded is not None and chunk_ids:
+                await self._gate.run(loaded.add, np.asarray(chunk_ids, dtype=np.int64), vectors)
+        return report_id
+
+    async def _index(self, guild_id: int) -> _GuildIndex:
+        loaded = self._indexes.get(guild_id)
+        if loaded is not None:
+            self._indexes.move_to_end(guild_id)
+            return loaded
+        async with self._database.connection.execute(
+            "SELECT id, embedding FROM report_chunks WHERE guild_id = ? ORDER BY id", (guild_id,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        dimension = await self._gate.run(lambda: self._embedder.dimension)
+        index = _GuildIndex(dimension)
+        if rows:
+            ids = np.asarray([row["id"] for row in rows], dtype=np.int64)
+            vectors = np.frombuffer(b"".join(row["embedding"] for row in rows), dtype=np.float32)
+            await self._gate.run(index.add, ids, vectors.reshape(len(rows), dimension))
+        self._indexes[guild_id] = index
+        while len(self._indexes) > self._max_loaded:
+            self._indexes.popitem(last=False)
+        return index
+
+    async def search(self, *, guild_id: int, query: str, k: int = 8) -> list[ChunkHit]:
+        """The guild's passages nearest to ``query``, best first."""
+        query = query.strip()
+        if not query:
+            raise InputError("Give a question or search terms.")
+        index = await self._index(guild_id)
+        vector = (await self._gate.run(self._embedder.embed, [query]))[0]
+        found = await self._gate.run(index.search, vector, k)
+        if not found:
+            return []
+        similarity = dict(found)
+        marks = ",".join("?" * len(found))
+        async with self._database.connection.execute(
+            f"SELECT c.id, c.report_id, c.kind, c.text, r.title FROM report_chunks c "
+            f"JOIN reports r ON r.id = c.report_id WHERE c.guild_id = ? AND c.id IN ({marks})",
+            (guild_id, *similarity),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        hits = [ChunkHit(report_id=row["report_id"], title=row["title"], kind=row["kind"], text=row["text"],
+                         similarity=similarity[row["id"]]) for row in rows]
+        return sorted(hits, key=lambda hit: -hit.similarity)
+
+    async def ask(self, *, guild_id: int, question: str, threshold: float = DEFAULT_ANSWER_THRESHOLD) -> Answer:
+        hits = await self.search(guild_id=guild_id, query=question, k=12)
+        summaries = {s.report_id: s for s in await self.summaries(guild_id, {h.report_id for h in hits})}
+        return extractive_answer(question, hits, summaries, threshold=threshold)
+
+    async def summaries(self, guild_id: int, report_ids: set[int]) -> list[ReportSummary]:
+        if not report_ids:
+            return []
+        marks = ",".join("?" * len(report_ids))
+        return await self._summaries(f"WHERE guild_id = ? AND id IN ({marks})", (guild_id, *report_ids))
+
+    async def history(self, guild_id: int, *, limit: int = 10, offset: int = 0) -> list[ReportSummary]:
+        return await self._summaries("WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+                                     (guild_id, limit, offset))
+
+    async def count(self, guild_id: int) -> int:
+        async with self._database.connection.execute(
+            "SELECT COUNT(*) FROM reports WHERE guild_id = ?", (guild_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _summaries(self, where: str, params: tuple[object, ...]) -> list[ReportSummary]:
+        async with self._database.connection.execute(
+            f"SELECT id, title, source_urls, depth, engine, created_at FROM reports {where}", params
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [ReportSummary(report_id=row["id"], title=row["title"], source_urls=row["source_urls"].split(),
+                              depth=row["depth"], engine=row["engine"], created_at=row["created_at"])
+                for row in rows]
+
+    async def get(self, guild_id: int, report_id: int) -> IntelReport:
+        """A stored report of this guild; another guild's id is simply not found."""
+        async with self._database.connection.execute(
+            "SELECT payload FROM reports WHERE guild_id = ? AND id = ?", (guild_id, report_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise ReportNotFoundError(report_id)
+        try:
+            return IntelReport.model_validate_json(row["payload"])
+        except ValidationError as exc:
+            _log.warning("report %s of guild %s no longer validates", report_id, guild_id)
+            raise ReportNotFoundError(report_id) from exc

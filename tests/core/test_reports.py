@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core.db import Database
+from core.embedder import SentenceTransformerEmbedder
+from core.gate import WorkerGate
+from core.models import EngineInfo, IntelReport, KeyInsight, SourceInfo, ThemeCluster
+from core.reports import ReportLibrary, ReportNotFoundError
+
+GUILD, OTHER_GUILD = 111, 222
+
+
+def _report(title: str, url: str, summary: str, evidence: list[str]) -> IntelReport:
+    return IntelReport(
+        depth="standard",
+        sources=[SourceInfo(kind="url", label=title, url=url, title=title, sha256="0" * 64,
+                            characters=len(summary), words=len(summary.split()))],
+        summary=summary,
+        key_insights=[KeyInsight(insight=e, evidence=e, importance=0.8) for e in evidence],
+        themes=[ThemeCluster(label=title, keywords=title.lower().split()[:3], size=2, coherence=0.6)],
+        engine=EngineInfo(name="local", model="all-MiniLM-L6-v2"),
+    )
+
+
+SOLAR = _report(
+    "Solar power growth", "https://example.org/solar",
+    "Solar capacity in Spain doubled between 2020 and 2024. Cheaper panels drove most of the growth.",
+    ["Panel prices fell by 40 percent over four years, which made rooftop solar profitable for households.",
+     "Grid operators in Spain now curtail solar output at midday because of oversupply."],
+)
+COFFEE = _report(
+    "Coffee harvest", "https://example.org/coffee",
+    "Brazil's coffee harvest shrank after a severe frost in July. Arabica futures rose sharply.",
+    ["The frost destroyed roughly a fifth of the arabica trees in Minas Gerais.",
+     "Roasters in Europe raised retail prices twice in six months."],
+)
+
+
+@pytest.fixture
+async def library(tmp_path: Path, embedder: SentenceTransformerEmbedder,
+                  gate: WorkerGate) -> AsyncIterator[ReportLibrary]:
+    async with Database(tmp_path / "intel.db") as database:
+        reports = ReportLibrary(database, embedder=embedder, gate=gate)
+        await reports.setup()
+        yield reports
+
+
+async def test_ask_cites_the_report_that_answers(library: ReportLibrary) -> None:
+    solar_id = await library.add(guild_id=GUILD, user_id=1, report=SOLAR)
+    await library.add(guild_id=GUILD, user_id=1, report=COFFEE)
+    answer = await library.ask(guild_id=GUILD, question="Why did solar panels become cheaper to install?")
+    assert answer.found
+    assert answer.citations[0].report_id == solar_id
+    assert answer.citations[0].source_urls == ["https://example.org/solar"]
+    assert "[1]" in answer.text
+
+
+async def test_ask_never_sees_another_guilds_reports(library: ReportLibrary) -> None:
+    await library.add(guild_id=OTHER_GUILD, user_id=1, report=COFFEE)
+    await library.add(guild_id=GUILD, user_id=1, report=SOLAR)
+    answer = await library.ask(guild_id=GUILD, question="What happened to the coffee harvest in Brazil?")
+    assert all(c.title != "Coffee harvest" for c in answer.citations)
+    assert all("frost" not in passage.text for passage in answer.passages)
+
+
+async def test_ask_says_plainly_when_reports_have_no_answer(library: ReportLibrary) -> None:
+    await library.add(guild_id=GUILD, user_id=1, report=SOLAR)
+    answer = await library.ask(guild_id=GUILD, question="Who won the 1998 football world cup final?")
+    assert not answer.found
+    assert "do not contain an answer" in answer.text
+    assert answer.citations == []
+
+
+async def test_history_lists_newest_first_and_get_is_guild_scoped(library: ReportLibrary) -> None:
+    first = await library.add(guild_id=GUILD, user_id=1, report=SOLAR)
+    second = await library.add(guild_id=GUILD, user_id=1, report=COFFEE)
+    history = await library.history(GUILD)
+    assert [item.report_id for item in history] == [second, first]
+    assert (await library.get(GUILD, first)).summary == SOLAR.summary
+    with pytest.raises(ReportNotFoundError):
+        await library.get(OTHER_GUILD, first)
+
+
+async def test_index_is_rebuilt_from_rows_after_restart(tmp_path: Path, embedder: SentenceTransformerEmbedder,
+                                                        gate: WorkerGate) -> None:
+    path = tmp_path / "intel.db"
+    async with Database(path) as database:
+        reports = ReportLibrary(database, embedder=embedder, gate=gate)
+        await reports.setup()
+        solar_id = await reports.add(guild_id=GUILD, user_id=1, report=SOLAR)
+    async with Database(path) as database:
+        reopened = ReportLibrary(database, embedder=embedder, gate=gate)
+        await reopened.setup()
+        hits = await reopened.search(guild_id=GUILD, query="midday curtailment of solar output")
+    assert hits and hits[0].report_id == solar_id
+    assert "curtail" in hits[0].text
