@@ -38,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "console":
         from bot.console import run_console
 
-        return asyncio.run(run_console(settings, commands=args.run, as_json=args.json))
+        try:
+            return asyncio.run(run_console(settings, commands=args.run, as_json=args.json))
+        except KeyboardInterrupt:  # Ctrl-C: the runtime was closed as the task unwound
+            print(file=sys.stderr)
+            return 130
     from bot.launcher import run_bot
 
     return asyncio.run(run_bot(settings))

@@ -1,0 +1,571 @@
+"""The offline console: a second front end on the same core, with no Discord and no token.
+
+``python -m bot console`` opens a prompt taking the Discord commands (``/autointel``, ``/help``,
+``/quit``); ``python -m bot console --run "/autointel notes.md depth:quick"`` runs commands and
+exits.  Exit codes: 0 success, 1 a command failed with an :class:`~core.errors.IntelError` (its
+message printed on one line), 2 a usage error.  ``--json`` writes each report as one line of JSON
+to stdout (JSON Lines) and everything else to stderr.
+
+Source text is data: it is rendered through :class:`rich.text.Text` objects, never parsed as markup.
+Stdin is read on a daemon thread with ``os.read`` so the event loop never blocks on the prompt and
+Ctrl-C can end the program while a read is pending (see ``docs/console.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.status import Status
+from rich.table import Table
+from rich.text import Text
+
+from core.errors import ConfigError, InputError, InputTooLargeError, IntelError
+from core.inputs import TEXT_FILE_SUFFIXES, Attachment
+from core.models import IntelReport
+from core.progress import Progress
+from core.service import AutointelRequest, AutointelResult, CacheHitInfo
+from core.settings import Depth, Settings
+
+if TYPE_CHECKING:
+    from core.runtime import IntelRuntime
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "ConsoleCommand",
+    "ConsoleUsageError",
+    "FileReadError",
+    "parse_command",
+    "read_target_file",
+    "render_report",
+    "run_console",
+]
+
+_log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+CONSOLE_GUILD_ID = 0
+CONSOLE_USER_ID = 0
+
+HELP_TEXT = """\
+Commands (the same as in Discord):
+  /autointel <text | path to a .txt/.md file> [depth:quick|standard|deep] [fresh:true]
+      Analyse pasted text or a text file and print the report.
+      depth:  how much to extract (default: the DEFAULT_DEPTH setting)
+      fresh:  true to skip the cache and analyse again
+      Options may appear anywhere on the line; "target:" before the text is accepted too.
+  /help   show this help
+  /quit   leave (Ctrl-D and Ctrl-C work too)
+"""
+
+_DEPTHS: tuple[Depth, ...] = ("quick", "standard", "deep")
+_TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
+_FALSE_WORDS = frozenset({"false", "no", "off", "0"})
+_OPTION_RE = re.compile(r"(?<!\S)(depth|fresh):(\S*)", re.IGNORECASE)
+_COMMAND_ALIASES = {"autointel": "autointel", "help": "help", "quit": "quit", "exit": "quit"}
+_MAX_PATH_CHARS = 1024
+_NONE_FOUND = Text("(none found)", style="dim")
+
+
+class ConsoleUsageError(IntelError):
+    """A console command line that cannot be understood.  Inherits from :class:`IntelError`."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"{problem} (type /help for usage)")
+
+
+class FileReadError(InputError):
+    """A file named on the console could not be read.  Inherits from :class:`InputError`."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"Cannot read {path}: {reason}.")
+
+
+class ConsoleCommand(BaseModel):
+    """One parsed console line."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: Literal["autointel", "help", "quit"]
+    target: str = ""
+    depth: Depth | None = None
+    fresh: bool = False
+
+
+# --- Parsing ------------------------------------------------------------------------------------
+
+
+def parse_command(line: str) -> ConsoleCommand | None:
+    """Parse one console line; ``None`` for a blank line.  Raises :class:`ConsoleUsageError`."""
+    stripped = line.strip()
+    if not stripped:
+        return None
+    word, _, rest = stripped.partition(" ")
+    if not word.startswith("/"):
+        raise ConsoleUsageError("Commands start with '/', e.g. /autointel <text>")
+    name = _COMMAND_ALIASES.get(word[1:].lower())
+    if name is None:
+        raise ConsoleUsageError(f"Unknown command {word!r}")
+    if name != "autointel":
+        return ConsoleCommand(name=name)  # type: ignore[arg-type]
+    options: dict[str, str] = {}
+
+    def take_option(match: re.Match[str]) -> str:
+        options[match.group(1).lower()] = match.group(2)
+        return ""
+
+    target = _OPTION_RE.sub(take_option, rest).strip()
+    target = re.sub(r"^target:\s*", "", target, flags=re.IGNORECASE)
+    return ConsoleCommand(
+        name="autointel",
+        target=target,
+        depth=_parse_depth(options.get("depth")),
+        fresh=_parse_fresh(options.get("fresh")),
+    )
+
+
+def _parse_depth(value: str | None) -> Depth | None:
+    if value is None:
+        return None
+    for depth in _DEPTHS:
+        if value.lower() == depth:
+            return depth
+    raise ConsoleUsageError(f"depth must be quick, standard or deep, not {value!r}")
+
+
+def _parse_fresh(value: str | None) -> bool:
+    if value is None:
+        return False
+    if value.lower() in _TRUE_WORDS:
+        return True
+    if value.lower() in _FALSE_WORDS:
+        return False
+    raise ConsoleUsageError(f"fresh must be true or false, not {value!r}")
+
+
+def read_target_file(target: str, *, max_bytes: int) -> Attachment | None:
+    """The file ``target`` names, read as an attachment; ``None`` when ``target`` is text.
+
+    Blocking (stat and read): call it through the worker gate.  A target that looks like a
+    ``.txt``/``.md`` path but names no file raises :class:`FileReadError` rather than being
+    analysed as two words of text.
+    """
+    candidate = target.strip().strip("\"'")
+    if not candidate or "\n" in candidate or len(candidate) > _MAX_PATH_CHARS:
+        return None
+    path = Path(candidate).expanduser()
+    try:
+        is_file = path.is_file()
+    except OSError:
+        return None
+    if not is_file:
+        if path.suffix.lower() in TEXT_FILE_SUFFIXES and " " not in candidate:
+            raise FileReadError(candidate, "no such file")
+        return None
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputTooLargeError(size=size, limit=max_bytes, unit="bytes")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileReadError(candidate, exc.strerror or type(exc).__name__) from exc
+    return Attachment(filename=path.name, data=data)
+
+
+# --- Rendering ----------------------------------------------------------------------------------
+
+
+def render_report(
+    report: IntelReport, *, cache_hit: CacheHitInfo | None = None, notices: Sequence[str] = ()
+) -> Group:
+    """The report as rich renderables.  Every piece of source text goes in as a plain ``Text``."""
+    parts: list[RenderableType] = [_title_panel(report)]
+    if cache_hit is not None:
+        parts.append(Text(_cache_line(cache_hit), style="cyan"))
+    parts += [Text(f"Note: {notice}", style="yellow") for notice in notices]
+    parts += [_heading("Summary"), Text(report.summary or "(no summary)")]
+    parts += [_heading("Key insights"), _insights(report)]
+    parts += [_heading("Patterns"), _patterns_table(report)]
+    parts += [_heading("Themes"), _themes_table(report)]
+    parts += [_heading("Claims"), _claims_table(report)]
+    parts += [_heading("Entities"), _entities_line(report)]
+    if report.synthesis is not None:
+        parts += [_heading("Cross-source synthesis"), _synthesis(report)]
+    if report.failed_sources:
+        parts += [_heading("Sources that failed"), _bullets(report.failed_sources)]
+    return Group(*parts)
+
+
+def _heading(title: str) -> Rule:
+    return Rule(Text(title, style="bold"), align="left", style="dim")
+
+
+def _title_panel(report: IntelReport) -> Panel:
+    body = Text()
+    for index, source in enumerate(report.sources, start=1):
+        prefix = f"Source {index}: " if len(report.sources) > 1 else "Source: "
+        body.append(prefix, style="bold")
+        body.append(source.label)
+        if source.url and source.url != source.label:
+            body.append(f" <{source.url}>", style="dim")
+        body.append(f" ({source.words:,} words, sha256 {source.sha256[:12]}…)\n", style="dim")
+    body.append("Engine: ", style="bold")
+    body.append(report.engine.label)
+    body.append("   Depth: ", style="bold")
+    body.append(report.depth)
+    body.append(f"   Created: {report.created_at:%Y-%m-%d %H:%M} UTC", style="dim")
+    title = Text("Intelligence report: ", style="bold")
+    title.append(report.title)
+    return Panel(body, title=title, title_align="left", border_style="blue")
+
+
+def _cache_line(hit: CacheHitInfo) -> str:
+    return f"Served from cache ({hit.how}, similarity {hit.similarity:.2f}, age {_format_age(hit.age_seconds)})"
+
+
+def _format_age(seconds: float) -> str:
+    minutes, _ = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{int(seconds)} s"
+
+
+def _insights(report: IntelReport) -> RenderableType:
+    if not report.key_insights:
+        return _NONE_FOUND
+    lines: list[Text] = []
+    for number, insight in enumerate(report.key_insights, start=1):
+        line = Text(f"{number}. ", style="bold")
+        line.append(insight.insight, style="bold")
+        line.append(f"  (importance {insight.importance:.2f})", style="dim")
+        lines.append(line)
+        quote = Text("   “", style="italic")
+        quote.append(insight.evidence, style="italic")
+        quote.append("”", style="italic")
+        lines.append(quote)
+    return Group(*lines)
+
+
+def _table(*columns: str) -> Table:
+    table = Table(show_header=True, header_style="bold", expand=False, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _patterns_table(report: IntelReport) -> RenderableType:
+    if not report.patterns:
+        return _NONE_FOUND
+    table = _table("Type", "Confidence", "Description", "Evidence")
+    for pattern in report.patterns:
+        evidence = "\n".join(f"“{quote}”" for quote in pattern.evidence[:2])
+        table.add_row(
+            Text(pattern.pattern_type), Text(f"{pattern.confidence:.2f}"),
+            Text(pattern.description), Text(evidence, style="italic"),
+        )
+    return table
+
+
+def _themes_table(report: IntelReport) -> RenderableType:
+    if not report.themes:
+        return _NONE_FOUND
+    table = _table("Theme", "Keywords", "Size", "Coherence")
+    for theme in report.themes:
+        table.add_row(
+            Text(theme.label), Text(", ".join(theme.keywords)),
+            Text(str(theme.size)), Text(f"{theme.coherence:.2f}"),
+        )
+    return table
+
+
+def _claims_table(report: IntelReport) -> RenderableType:
+    if not report.claims:
+        return _NONE_FOUND
+    table = _table("Kind", "Checkable", "Claim")
+    for claim in report.claims:
+        table.add_row(Text(claim.kind), Text("yes" if claim.checkable else "no"), Text(claim.text))
+    return table
+
+
+def _entities_line(report: IntelReport) -> RenderableType:
+    if not report.entities:
+        return _NONE_FOUND
+    line = Text()
+    for index, entity in enumerate(report.entities):
+        if index:
+            line.append(", ")
+        line.append(entity.name, style="bold")
+        line.append(f" ({entity.label}, {entity.mentions}×)", style="dim")
+    return line
+
+
+def _synthesis(report: IntelReport) -> RenderableType:
+    assert report.synthesis is not None
+    synthesis = report.synthesis
+    return Group(
+        Text(synthesis.summary or "(no summary)"),
+        Text("Common themes", style="bold"), _bullets(synthesis.common_themes),
+        Text("Divergences", style="bold"), _bullets(synthesis.divergences),
+        Text("Contradictions", style="bold"), _bullets(synthesis.contradictions),
+    )
+
+
+def _bullets(items: Iterable[str]) -> RenderableType:
+    lines = [Text(f"• {item}") for item in items]
+    return Group(*lines) if lines else _NONE_FOUND
+
+
+# --- Output and progress ------------------------------------------------------------------------
+
+
+class _Output:
+    """Where things go: reports to stdout (rendered or JSON), everything else to stderr."""
+
+    def __init__(self, *, as_json: bool) -> None:
+        self.as_json = as_json
+        self.stdout = Console(highlight=False)
+        self.stderr = Console(stderr=True, highlight=False)
+
+    @property
+    def chat(self) -> Console:
+        """The console for help and banners: stderr in JSON mode, so stdout stays parseable."""
+        return self.stderr if self.as_json else self.stdout
+
+    def result(self, result: AutointelResult) -> None:
+        if self.as_json:
+            sys.stdout.write(result.report.model_dump_json() + "\n")
+            sys.stdout.flush()
+            return
+        self.stdout.print(render_report(result.report, cache_hit=result.cache_hit, notices=result.notices))
+        self.stdout.print(Text(f"Done in {result.elapsed_seconds:.1f} s.", style="dim"))
+
+    def error(self, error: BaseException) -> None:
+        line = Text("error: ", style="bold red")
+        line.append(str(error) or type(error).__name__)
+        self.stderr.print(line, soft_wrap=True)
+
+    def help(self) -> None:
+        self.chat.print(Text(HELP_TEXT), end="")
+
+
+class _ProgressDisplay:
+    """A spinner on a terminal; on a pipe, one plain line each time the stage changes."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._status: Status | None = None
+        self._last_stage: str | None = None
+
+    def __enter__(self) -> _ProgressDisplay:
+        if self._console.is_terminal:
+            self._status = self._console.status(Text("Starting"), spinner="dots")
+            self._status.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    async def __call__(self, progress: Progress) -> None:
+        if self._status is not None:
+            self._status.update(Text(progress.describe()))
+        elif progress.stage != self._last_stage:
+            self._console.print(Text(f"… {progress.describe()}", style="dim"), soft_wrap=True)
+        self._last_stage = progress.stage
+
+
+# --- Reading stdin off the loop -----------------------------------------------------------------
+
+
+class _StdinLines:
+    """Lines from stdin, read on a daemon thread with ``os.read`` and awaited on the loop.
+
+    ``os.read`` rather than ``input()``/``sys.stdin``: a daemon thread blocked inside the buffered
+    ``sys.stdin`` holds its lock, and the interpreter then aborts at exit after Ctrl-C.  The
+    kernel's line discipline still gives a terminal its usual editing keys.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffer = b""
+        self._eof = False
+
+    async def next_line(self) -> str | None:
+        """The next line without its newline, or ``None`` at end of input."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str | None] = loop.create_future()
+
+        def deliver(line: str | None) -> None:
+            if not future.done():
+                future.set_result(line)
+
+        def read() -> None:
+            line = self._read_line_blocking()
+            try:
+                loop.call_soon_threadsafe(deliver, line)
+            except RuntimeError:  # the loop closed while we were reading: nobody wants the line
+                pass
+
+        threading.Thread(target=read, name="console-stdin", daemon=True).start()
+        return await future
+
+    def _read_line_blocking(self) -> str | None:
+        while b"\n" not in self._buffer and not self._eof:
+            try:
+                chunk = os.read(self._fd, 65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._eof = True
+            self._buffer += chunk
+        if not self._buffer:
+            return None
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line.decode("utf-8", errors="replace").rstrip("\r")
+
+
+# --- Running commands ---------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _open_runtime(settings: Settings, output: _Output) -> AsyncIterator[IntelRuntime]:
+    # Imported here so usage errors and /help answer without loading torch and FAISS.
+    from core.runtime import IntelRuntime
+
+    with _ProgressDisplay(output.stderr) as display:
+        await display(Progress("Loading the embedding model"))
+        runtime = IntelRuntime(settings)
+        try:
+            await runtime.start()
+        except BaseException:
+            await runtime.close()
+            raise
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
+
+
+async def _autointel(runtime: IntelRuntime, command: ConsoleCommand, output: _Output) -> None:
+    assert runtime.service is not None
+    max_bytes = runtime.settings.max_input_chars * 4
+    attachment = await runtime.gate.run(read_target_file, command.target, max_bytes=max_bytes)
+    request = AutointelRequest(
+        guild_id=CONSOLE_GUILD_ID,
+        user_id=CONSOLE_USER_ID,
+        target="" if attachment else command.target,
+        attachments=(attachment,) if attachment else (),
+        depth=command.depth,
+        fresh=command.fresh,
+    )
+    with _ProgressDisplay(output.stderr) as display:
+        result = await runtime.service.autointel(request, progress=display)
+    output.result(result)
+
+
+async def _execute(runtime: IntelRuntime, command: ConsoleCommand, output: _Output) -> int:
+    """Run one command; returns its exit code and prints any failure on one line."""
+    if command.name == "help":
+        output.help()
+        return EXIT_OK
+    try:
+        await _autointel(runtime, command, output)
+    except IntelError as exc:
+        output.error(exc)
+        return EXIT_FAILED
+    except Exception as exc:  # a bug: one line for the user, the traceback in the debug log
+        _log.debug("console command failed", exc_info=exc)
+        output.error(RuntimeError(f"internal error ({type(exc).__name__}); run with LOG_LEVEL=DEBUG for details"))
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+async def _run_commands(settings: Settings, lines: Sequence[str], output: _Output) -> int:
+    """``--run``: parse every command first (usage errors exit 2 at once), then run them in order."""
+    try:
+        commands = [command for line in lines if (command := parse_command(line)) is not None]
+    except ConsoleUsageError as exc:
+        output.error(exc)
+        return EXIT_USAGE
+    if all(command.name != "autointel" for command in commands):
+        for command in commands:
+            if command.name == "help":
+                output.help()
+        return EXIT_OK
+    async with _open_runtime(settings, output) as runtime:
+        for command in commands:
+            if command.name == "quit":
+                break
+            code = await _execute(runtime, command, output)
+            if code != EXIT_OK:
+                return code
+    return EXIT_OK
+
+
+async def _run_interactive(settings: Settings, output: _Output) -> int:
+    """The prompt: read, parse, run, until /quit or end of input."""
+    stdin = _StdinLines(sys.stdin.fileno())
+    echo = not sys.stdin.isatty()
+    output.chat.print(Text("autointel console: type /help for commands, /quit to leave.", style="bold"))
+    async with _open_runtime(settings, output) as runtime:
+        while True:
+            output.stderr.print(Text("autointel> ", style="bold cyan"), end="")
+            line = await stdin.next_line()
+            if line is None:
+                output.stderr.print()
+                break
+            if echo:
+                output.stderr.print(Text(line), soft_wrap=True)
+            try:
+                command = parse_command(line)
+            except ConsoleUsageError as exc:
+                output.error(exc)
+                continue
+            if command is None:
+                continue
+            if command.name == "quit":
+                break
+            await _execute(runtime, command, output)
+    return EXIT_OK
+
+
+async def run_console(settings: Settings, *, commands: list[str] | None, as_json: bool) -> int:
+    """The console front end; returns the process exit code (0, 1 or 2)."""
+    output = _Output(as_json=as_json)
+    try:
+        if commands:
+            return await _run_commands(settings, commands, output)
+        return await _run_interactive(settings, output)
+    except ConfigError as exc:
+        output.error(exc)
+        return EXIT_USAGE
+    except IntelError as exc:
+        output.error(exc)
+        return EXIT_FAILED
