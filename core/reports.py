@@ -229,7 +229,7 @@ class ReportLibrary:
         async with self._database.connection.execute(
             "SELECT id, embedding FROM report_chunks WHERE guild_id = ? ORDER BY id", (guild_id,)
         ) as cursor:
-            rows = await cursor.fetchall()
+            rows = list(await cursor.fetchall())
         dimension = await self._gate.run(lambda: self._embedder.dimension)
         index = _GuildIndex(dimension)
         if rows:
