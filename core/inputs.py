@@ -1,7 +1,8 @@
 """Turning what a user typed or attached into :class:`~core.models.SourceDocument` objects.
 
 Pure functions with clear limits; every refusal is an :class:`~core.errors.InputError` whose
-message says what the limit is.
+message says what the limit is.  :func:`attachment_document` blocks for .html and .pdf files
+(trafilatura, pypdf): async callers run it through the worker gate.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from core.errors import (
     InputTooShortError,
     UnsupportedInputError,
 )
+from core.fetch.extract import ExtractedText, decode_body, extract_html, extract_pdf
 from core.models import SourceDocument
 
 __all__ = [
+    "ATTACHMENT_SUFFIXES",
+    "DOCUMENT_FILE_SUFFIXES",
     "TEXT_FILE_SUFFIXES",
     "Attachment",
+    "attachment_document",
     "decode_text_bytes",
     "find_urls",
     "split_target",
@@ -30,6 +35,8 @@ __all__ = [
 ]
 
 TEXT_FILE_SUFFIXES = (".txt", ".md", ".markdown")
+DOCUMENT_FILE_SUFFIXES = (".html", ".htm", ".pdf")
+ATTACHMENT_SUFFIXES = TEXT_FILE_SUFFIXES + DOCUMENT_FILE_SUFFIXES
 
 _URL_RE = re.compile(r"^(?:https?|ftp|file|gopher|data|javascript)://\S+$|^www\.\S+\.\S+$", re.IGNORECASE)
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -115,17 +122,33 @@ def text_document(text: str, *, max_chars: int, min_words: int, title: str | Non
 
 
 def attachment_document(attachment: Attachment, *, max_chars: int, min_words: int) -> SourceDocument:
-    """A validated document from a text attachment (.txt, .md)."""
-    if attachment.suffix not in TEXT_FILE_SUFFIXES:
-        allowed = ", ".join(TEXT_FILE_SUFFIXES)
+    """A validated document from an attachment (.txt, .md, .html, .pdf).
+
+    Blocking for .html and .pdf (extraction): call it through the worker gate from async code.
+    """
+    if attachment.suffix not in ATTACHMENT_SUFFIXES:
+        allowed = ", ".join(ATTACHMENT_SUFFIXES)
         raise UnsupportedInputError(f"{attachment.filename}: only {allowed} files can be analysed.")
-    # A byte cap before decoding: 4 bytes per character is the UTF-8 worst case.
-    if len(attachment.data) > max_chars * 4:
-        raise InputTooLargeError(size=len(attachment.data), limit=max_chars * 4, unit="bytes")
-    text = decode_text_bytes(attachment.data, filename=attachment.filename)
+    # A byte cap before decoding: 4 bytes per character is the UTF-8 worst case.  HTML and PDF
+    # carry markup around the text, so they get the same cap on their raw size times two.
+    byte_limit = max_chars * (4 if attachment.suffix in TEXT_FILE_SUFFIXES else 8)
+    if len(attachment.data) > byte_limit:
+        raise InputTooLargeError(size=len(attachment.data), limit=byte_limit, unit="bytes")
+    extracted = _attachment_text(attachment)
     return SourceDocument(
         kind="file",
-        text=validate_text(text, max_chars=max_chars, min_words=min_words),
+        text=validate_text(extracted.text, max_chars=max_chars, min_words=min_words),
         filename=attachment.filename,
-        title=attachment.filename,
+        title=extracted.title or attachment.filename,
+        author=extracted.author,
+        published=extracted.published,
     )
+
+
+def _attachment_text(attachment: Attachment) -> ExtractedText:
+    if attachment.suffix == ".pdf":
+        return extract_pdf(attachment.data, name=attachment.filename)
+    if attachment.suffix in DOCUMENT_FILE_SUFFIXES:
+        html = decode_body(attachment.data, declared_charset=None, media_type="text/html")
+        return extract_html(html, name=attachment.filename)
+    return ExtractedText(text=decode_text_bytes(attachment.data, filename=attachment.filename))
