@@ -19,8 +19,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -454,26 +453,41 @@ class _StdinLines:
 # --- Running commands ---------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def _open_runtime(settings: Settings, output: _Output) -> AsyncIterator[IntelRuntime]:
-    # Imported here so usage errors and /help answer without loading torch and FAISS.
-    from core.runtime import IntelRuntime
+class _LazyRuntime:
+    """Starts the :class:`IntelRuntime` on the first ``/autointel``, so /help and /quit answer at once."""
 
-    with _ProgressDisplay(output.stderr) as display:
-        await display(Progress("Loading the embedding model"))
-        runtime = IntelRuntime(settings)
+    def __init__(self, settings: Settings, output: _Output) -> None:
+        self._settings = settings
+        self._output = output
+        self._runtime: IntelRuntime | None = None
+
+    async def __aenter__(self) -> _LazyRuntime:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._runtime is not None:
+            await self._runtime.close()
+
+    async def get(self) -> IntelRuntime:
+        if self._runtime is not None:
+            return self._runtime
+        # Imported here so usage errors and /help answer without loading torch and FAISS.
+        from core.runtime import IntelRuntime
+
+        runtime = IntelRuntime(self._settings)
         try:
-            await runtime.start()
+            with _ProgressDisplay(self._output.stderr) as display:
+                await display(Progress("Loading the embedding model"))
+                await runtime.start()
         except BaseException:
             await runtime.close()
             raise
-    try:
-        yield runtime
-    finally:
-        await runtime.close()
+        self._runtime = runtime
+        return runtime
 
 
-async def _autointel(runtime: IntelRuntime, command: ConsoleCommand, output: _Output) -> None:
+async def _autointel(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Output) -> None:
+    runtime = await runtimes.get()
     assert runtime.service is not None
     max_bytes = runtime.settings.max_input_chars * 4
     attachment = await runtime.gate.run(read_target_file, command.target, max_bytes=max_bytes)
@@ -490,13 +504,19 @@ async def _autointel(runtime: IntelRuntime, command: ConsoleCommand, output: _Ou
     output.result(result)
 
 
-async def _execute(runtime: IntelRuntime, command: ConsoleCommand, output: _Output) -> int:
-    """Run one command; returns its exit code and prints any failure on one line."""
+async def _execute(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Output) -> int:
+    """Run one command; returns its exit code and prints any failure on one line.
+
+    A :class:`ConfigError` (e.g. no model at ``EMBEDDING_MODEL``) is not the command's fault and
+    would recur on every command: it propagates and ends the console with exit code 2.
+    """
     if command.name == "help":
         output.help()
         return EXIT_OK
     try:
-        await _autointel(runtime, command, output)
+        await _autointel(runtimes, command, output)
+    except ConfigError:
+        raise
     except IntelError as exc:
         output.error(exc)
         return EXIT_FAILED
@@ -514,16 +534,11 @@ async def _run_commands(settings: Settings, lines: Sequence[str], output: _Outpu
     except ConsoleUsageError as exc:
         output.error(exc)
         return EXIT_USAGE
-    if all(command.name != "autointel" for command in commands):
-        for command in commands:
-            if command.name == "help":
-                output.help()
-        return EXIT_OK
-    async with _open_runtime(settings, output) as runtime:
+    async with _LazyRuntime(settings, output) as runtimes:
         for command in commands:
             if command.name == "quit":
                 break
-            code = await _execute(runtime, command, output)
+            code = await _execute(runtimes, command, output)
             if code != EXIT_OK:
                 return code
     return EXIT_OK
@@ -534,7 +549,7 @@ async def _run_interactive(settings: Settings, output: _Output) -> int:
     stdin = _StdinLines(sys.stdin.fileno())
     echo = not sys.stdin.isatty()
     output.chat.print(Text("autointel console: type /help for commands, /quit to leave.", style="bold"))
-    async with _open_runtime(settings, output) as runtime:
+    async with _LazyRuntime(settings, output) as runtimes:
         while True:
             output.stderr.print(Text("autointel> ", style="bold cyan"), end="")
             line = await stdin.next_line()
@@ -552,7 +567,7 @@ async def _run_interactive(settings: Settings, output: _Output) -> int:
                 continue
             if command.name == "quit":
                 break
-            await _execute(runtime, command, output)
+            await _execute(runtimes, command, output)
     return EXIT_OK
 
 

@@ -1,0 +1,386 @@
+"""The console front end: parsing and rendering in-process, then the real console as a subprocess.
+
+The subprocess tests run ``python -m bot console`` exactly as a user would, with the real model and
+the real local engine, from a temporary working directory (so no ``.env`` is read) with
+``DATA_DIR`` in a temporary directory and ``PYTHONPATH`` pointing at the repository.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from bot.console import (
+    ConsoleCommand,
+    ConsoleUsageError,
+    FileReadError,
+    parse_command,
+    read_target_file,
+    render_report,
+)
+from core.errors import InputTooLargeError
+from core.models import (
+    Claim,
+    CrossSourceSynthesis,
+    EngineInfo,
+    Entity,
+    IntelReport,
+    KeyInsight,
+    PatternAnalysis,
+    SourceInfo,
+    ThemeCluster,
+    sha256_text,
+)
+from core.service import CacheHitInfo
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_ARTICLE = REPO_ROOT / "samples" / "renewables_article.md"
+MARKUP_TEXT = (
+    "The council report says [bold red]x[/] marks the flooded streets. Rainfall rose 40 percent in "
+    "2024 because storms stalled over the river basin, and the council expects more flooding by "
+    "2030. However, residents say the new drains have already reduced damage in the lower town."
+)
+SUBPROCESS_TIMEOUT = 300
+
+
+# --- Parsing ------------------------------------------------------------------------------------
+
+
+def test_depth_option_is_found_anywhere_on_the_line() -> None:
+    command = parse_command("/autointel depth:deep some pasted text about tides")
+
+    assert command == ConsoleCommand(name="autointel", target="some pasted text about tides", depth="deep")
+
+
+def test_options_at_the_end_are_removed_from_the_target() -> None:
+    command = parse_command("/autointel notes.md fresh:true DEPTH:Quick")
+
+    assert command == ConsoleCommand(name="autointel", target="notes.md", depth="quick", fresh=True)
+
+
+def test_discord_style_target_prefix_is_accepted() -> None:
+    command = parse_command("/autointel target:Some pasted text")
+
+    assert command is not None and command.target == "Some pasted text"
+
+
+def test_blank_line_is_no_command() -> None:
+    assert parse_command("   ") is None
+
+
+def test_help_quit_and_exit_commands() -> None:
+    assert parse_command("/help") == ConsoleCommand(name="help")
+    assert parse_command("/QUIT") == ConsoleCommand(name="quit")
+    assert parse_command("/exit") == ConsoleCommand(name="quit")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("/summarise this", "Unknown command '/summarise'"),
+        ("autointel text", "Commands start with '/'"),
+        ("/autointel text depth:bottomless", "depth must be quick, standard or deep"),
+        ("/autointel text fresh:maybe", "fresh must be true or false"),
+    ],
+)
+def test_bad_command_lines_are_usage_errors_naming_the_problem(line: str, message: str) -> None:
+    with pytest.raises(ConsoleUsageError) as caught:
+        parse_command(line)
+
+    assert message in str(caught.value)
+    assert "/help" in str(caught.value)
+
+
+def test_existing_markdown_path_is_read_as_an_attachment(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Notes\nSome words.", encoding="utf-8")
+
+    attachment = read_target_file(str(notes), max_bytes=10_000)
+
+    assert attachment is not None
+    assert attachment.filename == "notes.md"
+    assert attachment.data == notes.read_bytes()
+
+
+def test_quoted_path_is_read_as_an_attachment(tmp_path: Path) -> None:
+    notes = tmp_path / "my notes.txt"
+    notes.write_text("Some words.", encoding="utf-8")
+
+    attachment = read_target_file(f'"{notes}"', max_bytes=10_000)
+
+    assert attachment is not None and attachment.filename == "my notes.txt"
+
+
+def test_missing_markdown_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileReadError) as caught:
+        read_target_file(str(tmp_path / "missing.md"), max_bytes=10_000)
+
+    assert str(caught.value) == f"Cannot read {tmp_path / 'missing.md'}: no such file."
+
+
+def test_plain_text_target_is_not_a_file() -> None:
+    assert read_target_file("The tide came in at noon and left by six.", max_bytes=10_000) is None
+
+
+def test_file_over_the_byte_limit_is_refused_before_reading(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 1000, encoding="utf-8")
+
+    with pytest.raises(InputTooLargeError) as caught:
+        read_target_file(str(big), max_bytes=100)
+
+    assert "the limit is 100 bytes" in str(caught.value)
+
+
+# --- Rendering ----------------------------------------------------------------------------------
+
+
+def _report(**changes: object) -> IntelReport:
+    text = "Solar capacity rose 68 percent. Wind filled the evenings."
+    report = IntelReport(
+        depth="standard",
+        sources=[SourceInfo(label="renewables_article.md", sha256=sha256_text(text), characters=len(text), words=9)],
+        summary="The valley replaced coal with solar, wind and a large battery.",
+        key_insights=[
+            KeyInsight(insight="Solar beat its 2030 target nine years early", evidence="The valley passed that figure in 2021", importance=0.91),
+            KeyInsight(insight="Batteries cut evening prices", evidence="Evening wholesale prices fell by 23 percent", importance=0.74),
+        ],
+        patterns=[PatternAnalysis(pattern_type="causal", description="Falling costs pushed coal out", evidence=["As a result, the coal stations were pushed out"], confidence=0.8)],
+        themes=[ThemeCluster(label="Solar power", keywords=["solar", "rooftop", "capacity"], size=7, coherence=0.61)],
+        claims=[Claim(text="Curtailment dropped to 3 percent in 2024.", kind="statistic", checkable=True)],
+        entities=[Entity(name="Marren Valley", label="PLACE", mentions=6)],
+        engine=EngineInfo(name="local", model="all-MiniLM-L6-v2"),
+    )
+    return report.model_copy(update=changes)
+
+
+def _rendered(
+    report: IntelReport, *, cache_hit: CacheHitInfo | None = None, notices: tuple[str, ...] = ()
+) -> str:
+    console = Console(record=True, width=120, file=io.StringIO())
+    console.print(render_report(report, cache_hit=cache_hit, notices=notices))
+    return console.export_text()
+
+
+def test_rendered_report_shows_every_section_with_its_content() -> None:
+    text = _rendered(_report())
+
+    assert "Intelligence report: renewables_article.md" in text
+    assert "Engine: local analysis" in text and "Depth: standard" in text
+    for heading in ("Summary", "Key insights", "Patterns", "Themes", "Claims", "Entities"):
+        assert heading in text
+    assert "The valley replaced coal with solar" in text
+    assert "1. Solar beat its 2030 target nine years early  (importance 0.91)" in text
+    assert "“The valley passed that figure in 2021”" in text
+    assert "2. Batteries cut evening prices" in text
+    assert "causal" in text and "Falling costs pushed coal out" in text
+    assert "Solar power" in text and "solar, rooftop, capacity" in text and "0.61" in text
+    assert "statistic" in text and "Curtailment dropped to 3 percent in 2024." in text
+    assert "Marren Valley (PLACE, 6×)" in text
+
+
+def test_empty_sections_say_none_found() -> None:
+    text = _rendered(_report(patterns=[], themes=[], claims=[], entities=[]))
+
+    assert text.count("(none found)") == 4
+
+
+def test_rich_markup_in_source_text_is_shown_literally() -> None:
+    report = _report(
+        summary="Alert: [bold red]x[/] marks the spot.",
+        key_insights=[KeyInsight(insight="[link=http://evil]click[/link]", evidence="[b]quote[/b]", importance=0.5)],
+    )
+
+    text = _rendered(report)
+
+    assert "Alert: [bold red]x[/] marks the spot." in text
+    assert "[link=http://evil]click[/link]" in text
+    assert "“[b]quote[/b]”" in text
+
+
+def test_cache_hit_line_shows_how_similarity_and_age() -> None:
+    hit = CacheHitInfo(how="semantic", similarity=0.947, age_seconds=3 * 3600 + 125, entry_id=4)
+
+    text = _rendered(_report(), cache_hit=hit)
+
+    assert "Served from cache (semantic, similarity 0.95, age 3 h 2 min)" in text
+
+
+def test_fresh_report_has_no_cache_line() -> None:
+    assert "Served from cache" not in _rendered(_report())
+
+
+def test_synthesis_and_failed_sources_are_shown_when_present() -> None:
+    synthesis = CrossSourceSynthesis(
+        summary="Both sources agree that storage matters.",
+        common_themes=["battery storage"],
+        divergences=["how fast wind can grow"],
+        contradictions=["the 2030 share of renewables"],
+    )
+
+    text = _rendered(_report(synthesis=synthesis, failed_sources=["https://example.com/a: timed out"]))
+
+    assert "Cross-source synthesis" in text and "Both sources agree that storage matters." in text
+    assert "• battery storage" in text and "• how fast wind can grow" in text
+    assert "• the 2030 share of renewables" in text
+    assert "Sources that failed" in text and "• https://example.com/a: timed out" in text
+
+
+# --- The real console, as a subprocess ----------------------------------------------------------
+
+
+def _console_env(tmp_path: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DISCORD_", "LLM_"))}
+    env.update(
+        PYTHONPATH=str(REPO_ROOT),
+        DATA_DIR=str(tmp_path / "data"),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        COLUMNS="120",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _run_console(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "console", *args],
+        cwd=tmp_path,
+        env=_console_env(tmp_path),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
+    """One real run on the sample article, shared by the tests that read its output."""
+    tmp_path = tmp_path_factory.mktemp("console-sample")
+    return _run_console(tmp_path, "--run", f"/autointel {SAMPLE_ARTICLE} depth:standard")
+
+
+def test_sample_file_run_exits_0_and_renders_the_report(sample_run: subprocess.CompletedProcess[str]) -> None:
+    assert sample_run.returncode == 0, sample_run.stderr
+    out = sample_run.stdout
+    assert "Intelligence report: renewables_article.md" in out
+    assert "Engine: local analysis" in out
+    assert "Summary" in out and "Key insights" in out and "Themes" in out
+    assert "1. " in out and "(importance " in out
+    assert "Traceback" not in sample_run.stderr
+
+
+def test_sample_file_run_shows_progress_on_stderr(sample_run: subprocess.CompletedProcess[str]) -> None:
+    assert "… Loading the embedding model" in sample_run.stderr
+    assert "… Reading input" in sample_run.stderr
+
+
+def test_pasted_text_with_markup_is_analysed_and_shown_literally(tmp_path: Path) -> None:
+    result = _run_console(tmp_path, "--run", f"/autointel depth:quick {MARKUP_TEXT}")
+
+    assert result.returncode == 0, result.stderr
+    assert "Intelligence report: pasted text" in result.stdout
+    assert "Depth: quick" in result.stdout
+    assert "[bold red]x[/]" in result.stdout
+
+
+def test_json_output_validates_as_a_report(tmp_path: Path) -> None:
+    result = _run_console(tmp_path, "--json", "--run", f"/autointel {SAMPLE_ARTICLE} depth:quick")
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    report = IntelReport.model_validate_json(lines[0])
+    assert report.depth == "quick"
+    assert report.sources[0].label == "renewables_article.md"
+    assert report.sources[0].sha256 == sha256_text(SAMPLE_ARTICLE.read_text(encoding="utf-8").strip())
+    assert report.engine.name == "local"
+    assert report.key_insights
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("/autointel", "error: There is nothing to analyse: the text is empty."),
+        ("/autointel Too few words here.", "error: The text is too short to analyse (4 words); give at least"),
+    ],
+)
+def test_empty_or_short_input_prints_one_line_and_exits_1(tmp_path: Path, command: str, message: str) -> None:
+    result = _run_console(tmp_path, "--run", command)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and error_lines[0].startswith(message)
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_command_exits_2_without_loading_the_model(tmp_path: Path) -> None:
+    result = _run_console(tmp_path, "--run", "/frobnicate now")
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: Unknown command '/frobnicate' (type /help for usage)"
+    assert not (tmp_path / "data").exists()
+
+
+def test_interactive_mode_reads_commands_from_stdin_until_quit(tmp_path: Path) -> None:
+    commands = f"/help\n/bogus\n/autointel {SAMPLE_ARTICLE} depth:quick\n/quit\n/autointel never runs\n"
+
+    result = _run_console(tmp_path, stdin=commands)
+
+    assert result.returncode == 0, result.stderr
+    assert "/autointel <text | path to a .txt/.md file>" in result.stdout
+    assert "error: Unknown command '/bogus'" in result.stderr
+    assert result.stdout.count("Intelligence report: renewables_article.md") == 1
+    assert "never runs" not in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_end_of_input_leaves_the_prompt_cleanly(tmp_path: Path) -> None:
+    result = _run_console(tmp_path, stdin="/help\n")
+
+    assert result.returncode == 0
+    assert "/quit" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_at_the_prompt_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        cwd=tmp_path, env=_console_env(tmp_path),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    prompt_seen = threading.Event()
+    stderr_lines: list[str] = []
+
+    def watch_stderr() -> None:
+        assert process.stderr is not None
+        while chunk := process.stderr.read(1):
+            stderr_lines.append(chunk)
+            if "autointel> " in "".join(stderr_lines):
+                prompt_seen.set()
+
+    watcher = threading.Thread(target=watch_stderr, daemon=True)
+    watcher.start()
+    try:
+        assert prompt_seen.wait(SUBPROCESS_TIMEOUT)
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(SUBPROCESS_TIMEOUT)
+    finally:
+        process.kill()
+        process.wait()
+    watcher.join(SUBPROCESS_TIMEOUT)
+
+    assert returncode == 130
+    assert "Traceback" not in "".join(stderr_lines)
+    assert "Fatal Python error" not in "".join(stderr_lines)
