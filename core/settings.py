@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     llm_price_input_per_mtok: float = Field(default=0.15, ge=0)
     llm_price_output_per_mtok: float = Field(default=0.60, ge=0)
     llm_context_tokens: int = Field(default=16_000, ge=1_000)
+    llm_output_mode: Literal["auto", "json_schema", "json_object"] = "auto"
     user_cooldown_seconds: float = Field(default=10.0, ge=0)
 
     # --- Fetching -----------------------------------------------------------------------------

@@ -1,0 +1,315 @@
+"""The LLM analysis engine, and the process-wide parts it shares between requests.
+
+:class:`LLMBackend` lives as long as the runtime: the HTTP client, one circuit breaker for the
+endpoint, the global cap on concurrent calls, the retry policy and the spend ledger.
+:class:`LLMEngine` is a light per-request view of it (a model, a guild and that guild's budget)
+that implements :class:`~core.engine.AnalysisEngine` under the name ``llm:<model>``.
+
+Every way the LLM can fail leaves :meth:`LLMEngine.analyse` as an :class:`~core.errors.LLMError`
+child; the service catches those and runs the local engine with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from core.embedder import Embedder
+from core.errors import BudgetExceededError, LLMError, LLMOutputError, LLMUnavailableError
+from core.gate import WorkerGate
+from core.llm.breaker import BreakerPolicy, BreakerSnapshot, CircuitBreaker
+from core.llm.build import ground_report
+from core.llm.client import (
+    ChatClient,
+    ChatCompletion,
+    ChatMessage,
+    ChatRequest,
+    LLMResponseFormatError,
+    OutputMode,
+)
+from core.llm.ledger import PriceTable, SpendLedger
+from core.llm.mapreduce import PassPlan, plan_passes
+from core.llm.prompts import (
+    analysis_messages,
+    estimate_tokens,
+    reduce_messages,
+    repair_messages,
+    system_prompt,
+)
+from core.llm.retry import Deadline, Retrier, RetryPolicy
+from core.llm.schema import InvalidAnswer, LLMReport, llm_report_schema, parse_llm_report
+from core.models import IntelReport, SourceDocument
+from core.progress import Progress, ProgressSink
+from core.settings import Depth, Settings
+
+__all__ = ["LLMBackend", "LLMEngine", "fallback_reason"]
+
+_log = logging.getLogger(__name__)
+
+MessageBuilder = Callable[[OutputMode], tuple[ChatMessage, ...]]
+
+_PROMPT_MARGIN_TOKENS = 300
+
+
+class LLMBackend:
+    """Process-wide LLM parts.  Build once per runtime; :meth:`close` closes the HTTP client."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        client: ChatClient,
+        ledger: SpendLedger,
+        embedder: Embedder,
+        gate: WorkerGate,
+        retrier: Retrier | None = None,
+        breaker_policy: BreakerPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.ledger = ledger
+        self.embedder = embedder
+        self.gate = gate
+        self.retrier = retrier or Retrier(RetryPolicy(attempt_timeout_seconds=settings.llm_timeout_seconds))
+        self.breaker = CircuitBreaker(client.endpoint, policy=breaker_policy, clock=clock)
+        self.prices = PriceTable(
+            input_per_mtok=settings.llm_price_input_per_mtok, output_per_mtok=settings.llm_price_output_per_mtok
+        )
+        self.output_mode: OutputMode = "json_object" if settings.llm_output_mode == "json_object" else "json_schema"
+        self._clock = clock
+        self._calls = asyncio.Semaphore(settings.llm_max_concurrency)
+        self.max_output_tokens = min(4_096, settings.llm_context_tokens // 4)
+
+    @property
+    def source_budget_tokens(self) -> int:
+        """Tokens of source text one call may carry, after the system prompt and the answer."""
+        overhead = estimate_tokens(system_prompt("json_object")) + _PROMPT_MARGIN_TOKENS
+        return max(500, self.settings.llm_context_tokens - self.max_output_tokens - overhead)
+
+    def breaker_snapshot(self) -> BreakerSnapshot:
+        return self.breaker.snapshot()
+
+    def choose_model(self, requested: str) -> tuple[str, str | None]:
+        """The model to use for a guild's choice, and a notice when that choice is not allowed."""
+        default = self.settings.llm_model
+        if requested == default or requested in self.settings.llm_allowed_models:
+            return requested, None
+        _log.warning("guild model %r is not in LLM_ALLOWED_MODELS; using %r", requested, default)
+        return default, f"The model {requested} is not allowed on this bot; {default} wrote this report."
+
+    def engine_for(self, *, guild_id: int, model: str, budget_usd: float) -> LLMEngine:
+        return LLMEngine(backend=self, model=model, guild_id=guild_id, budget_usd=budget_usd)
+
+    def estimate_cost(self, plan: PassPlan) -> float:
+        """Upper estimate of a plan's cost: every call writes a full-length answer."""
+        overhead = estimate_tokens(system_prompt(self.output_mode)) + _PROMPT_MARGIN_TOKENS
+        prompt_tokens = sum(
+            overhead + sum(estimate_tokens(piece.text) for piece in call) for call in plan.map_calls
+        )
+        if plan.reduce:
+            prompt_tokens += overhead + len(plan.map_calls) * self.max_output_tokens
+        return self.prices.estimate(
+            prompt_tokens=prompt_tokens, completion_tokens=plan.call_count * self.max_output_tokens
+        )
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def structured(
+        self, build: MessageBuilder, *, model: str, guild_id: int, deadline: Deadline
+    ) -> LLMReport:
+        """One report-shaped answer: call, validate, one repair attempt, else :class:`LLMOutputError`."""
+        messages = build(self.output_mode)
+        completion = await self._chat(build, model=model, guild_id=guild_id, deadline=deadline)
+        try:
+            return parse_llm_report(completion.content)
+        except InvalidAnswer as first:
+            _log.info("LLM answer invalid (%s); asking for a repair", first)
+            problems = first.problems
+
+        def repair(mode: OutputMode) -> tuple[ChatMessage, ...]:
+            return repair_messages(messages, answer=completion.content, problems=problems)
+
+        repaired = await self._chat(repair, model=model, guild_id=guild_id, deadline=deadline)
+        try:
+            return parse_llm_report(repaired.content)
+        except InvalidAnswer as second:
+            _log.warning("LLM answer still invalid after repair: %s", second)
+            raise LLMOutputError(str(second)) from second
+
+    async def _chat(
+        self, build: MessageBuilder, *, model: str, guild_id: int, deadline: Deadline
+    ) -> ChatCompletion:
+        try:
+            completion = await self._attempts(self._request(build, model=model), deadline=deadline)
+        except LLMResponseFormatError:
+            if self.settings.llm_output_mode != "auto" or self.output_mode == "json_object":
+                raise
+            _log.warning("%s does not support json_schema output; using JSON mode", self.client.endpoint)
+            self.output_mode = "json_object"
+            completion = await self._attempts(self._request(build, model=model), deadline=deadline)
+        cost = self.prices.cost(completion.usage)
+        await self.ledger.record(guild_id, model=model, usage=completion.usage, cost_usd=cost)
+        return completion
+
+    def _request(self, build: MessageBuilder, *, model: str) -> ChatRequest:
+        schema = llm_report_schema() if self.output_mode == "json_schema" else {}
+        return ChatRequest(
+            model=model,
+            messages=build(self.output_mode),
+            output_mode=self.output_mode,
+            json_schema=schema,
+            max_tokens=self.max_output_tokens,
+        )
+
+    async def _attempts(self, request: ChatRequest, *, deadline: Deadline) -> ChatCompletion:
+        async def one_attempt(timeout_seconds: float) -> ChatCompletion:
+            async def call() -> ChatCompletion:
+                async with self._calls:
+                    return await self.client.complete(request, timeout_seconds=timeout_seconds)
+
+            return await self.breaker.call(call)
+
+        return await self.retrier.run(one_attempt, deadline=deadline)
+
+
+class LLMEngine:
+    """:class:`~core.engine.AnalysisEngine` backed by the LLM, for one guild and model."""
+
+    def __init__(self, *, backend: LLMBackend, model: str, guild_id: int, budget_usd: float) -> None:
+        self._backend = backend
+        self.model = model
+        self.guild_id = guild_id
+        self.budget_usd = budget_usd
+        self.dropped_insights = 0
+
+    @property
+    def name(self) -> str:
+        return f"llm:{self.model}"
+
+    async def analyse(
+        self, sources: Sequence[SourceDocument], *, depth: Depth, progress: ProgressSink
+    ) -> IntelReport:
+        backend = self._backend
+        backend.breaker.check()  # open: refuse before spending anything or waiting
+        plan = plan_passes(sources, depth=depth, budget_tokens=backend.source_budget_tokens)
+        started = time.perf_counter()
+        async with backend.ledger.reserve(
+            self.guild_id, estimate_usd=backend.estimate_cost(plan), budget_usd=self.budget_usd
+        ):
+            answer = await self._within_budget(plan, sources=sources, depth=depth, progress=progress)
+        await progress(Progress("Checking the LLM's evidence"))
+        grounded = await backend.gate.run(
+            ground_report,
+            answer,
+            sources=sources,
+            depth=depth,
+            model=self.model,
+            embedder=backend.embedder,
+            elapsed_seconds=time.perf_counter() - started,
+        )
+        self.dropped_insights = grounded.dropped_insights
+        return grounded.report
+
+    async def _within_budget(
+        self, plan: PassPlan, *, sources: Sequence[SourceDocument], depth: Depth, progress: ProgressSink
+    ) -> LLMReport:
+        seconds = self._backend.settings.llm_total_budget_seconds
+        deadline = Deadline(seconds)
+        try:
+            async with asyncio.timeout(seconds):
+                return await self._run_plan(plan, source_count=len(sources), depth=depth, progress=progress,
+                                            deadline=deadline)
+        except TimeoutError as exc:
+            raise LLMUnavailableError(attempts=0, last_reason=f"no report within {seconds:g} seconds") from exc
+
+    async def _run_plan(
+        self, plan: PassPlan, *, source_count: int, depth: Depth, progress: ProgressSink, deadline: Deadline
+    ) -> LLMReport:
+        if plan.truncated:
+            _log.info("quick depth: source text truncated to fit one LLM call")
+        partials = await self._map(plan, source_count=source_count, depth=depth, progress=progress,
+                                   deadline=deadline)
+        if not plan.reduce:
+            return partials[0]
+        await progress(Progress("Merging the LLM's partial reports", done=len(partials), total=len(partials)))
+        return await self._reduce(partials, source_count=source_count, depth=depth, deadline=deadline)
+
+    async def _map(
+        self, plan: PassPlan, *, source_count: int, depth: Depth, progress: ProgressSink, deadline: Deadline
+    ) -> list[LLMReport]:
+        total = len(plan.map_calls)
+        done = 0
+        await progress(Progress("Asking the LLM", done=0, total=total))
+
+        async def one(pieces: list) -> LLMReport:
+            nonlocal done
+
+            def build(mode: OutputMode) -> tuple[ChatMessage, ...]:
+                return analysis_messages(pieces, depth=depth, source_count=source_count, output_mode=mode)
+
+            partial = await self._structured(build, deadline=deadline)
+            done += 1
+            await progress(Progress("Asking the LLM", done=done, total=total))
+            return partial
+
+        return await _all_or_first_error([one(pieces) for pieces in plan.map_calls])
+
+    async def _reduce(
+        self, partials: list[LLMReport], *, source_count: int, depth: Depth, deadline: Deadline
+    ) -> LLMReport:
+        batches = _batches(partials, budget_tokens=self._backend.source_budget_tokens)
+
+        async def merge(batch: list[LLMReport]) -> LLMReport:
+            if len(batch) == 1 and len(batches) > 1:
+                return batch[0]  # nothing to merge it with in this round
+
+            def build(mode: OutputMode) -> tuple[ChatMessage, ...]:
+                return reduce_messages(batch, depth=depth, source_count=source_count, output_mode=mode)
+
+            return await self._structured(build, deadline=deadline)
+
+        merged = await _all_or_first_error([merge(batch) for batch in batches])
+        if len(merged) == 1:
+            return merged[0]
+        return await self._reduce(merged, source_count=source_count, depth=depth, deadline=deadline)
+
+    async def _structured(self, build: MessageBuilder, *, deadline: Deadline) -> LLMReport:
+        return await self._backend.structured(build, model=self.model, guild_id=self.guild_id, deadline=deadline)
+
+
+def _batches(partials: list[LLMReport], *, budget_tokens: int) -> list[list[LLMReport]]:
+    """Group partial reports so each reduce call fits; at least two per group so it converges."""
+    batches: list[list[LLMReport]] = [[]]
+    used = 0
+    for partial in partials:
+        size = estimate_tokens(partial.model_dump_json(exclude_defaults=True))
+        if len(batches[-1]) >= 2 and used + size > budget_tokens:
+            batches.append([])
+            used = 0
+        batches[-1].append(partial)
+        used += size
+    return batches
+
+
+async def _all_or_first_error(calls: Sequence) -> list[LLMReport]:
+    """Run calls concurrently; on the first LLM error cancel the rest and raise that error."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(call) for call in calls]
+    except BaseExceptionGroup as failures:
+        first = failures.exceptions[0]
+        if isinstance(first, Exception):
+            raise first from None
+        raise
+    return [task.result() for task in tasks]
+
+
+def fallback_reason(error: LLMError) -> str:
+    """The short reason a user sees when the LLM could not write their report."""
+    if isinstance(error, BudgetExceededError):
+        return "the LLM budget for today is used up"
+    return str(error)
