@@ -15,6 +15,7 @@ from core.embedder import Embedder, SentenceTransformerEmbedder
 from core.engine.local import LocalEngine
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
+from core.llm import HttpChatClient, LLMBackend, SpendLedger
 from core.service import IntelService
 from core.settings import Settings
 
@@ -47,6 +48,7 @@ class IntelRuntime:
         self.database = Database(settings.database_path)
         self.guild_settings = GuildSettingsStore(self.database, settings)
         self.service: IntelService | None = None
+        self.llm: LLMBackend | None = None
         self.started_at: float | None = None
         self._closed = False
 
@@ -66,16 +68,35 @@ class IntelRuntime:
         # Load the model now, off the loop, so the first request does not pay for it.
         await self.gate.run(lambda: self.embedder.dimension)
         local_engine = LocalEngine(embedder=self.embedder, gate=self.gate)
+        self.llm = await self._start_llm()
         self.service = IntelService(
-            settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine
+            settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm
         )
         self.started_at = time.time()
         _log.info("engine ready (data in %s)", self.settings.data_dir)
+
+    async def _start_llm(self) -> LLMBackend | None:
+        """The LLM backend when one is configured (see ``Settings.llm_enabled``), else ``None``."""
+        if not self.settings.llm_enabled:
+            _log.info("no LLM configured: reports use the local engine")
+            return None
+        ledger = SpendLedger(self.database)
+        await ledger.setup()
+        key = self.settings.llm_api_key
+        client = HttpChatClient(
+            base_url=self.settings.llm_base_url, api_key=key.get_secret_value() if key else None
+        )
+        _log.info("LLM enabled: %s at %s", self.settings.llm_model, self.settings.llm_base_url)
+        return LLMBackend(
+            settings=self.settings, client=client, ledger=ledger, embedder=self.embedder, gate=self.gate
+        )
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self.llm is not None:
+            await self.llm.close()
         await self.gate.close()
         await self.database.close()
         _log.info("engine closed")
