@@ -38,6 +38,8 @@ _META_CHARSET = re.compile(
 )
 # Labels HTML treats as windows-1252 (a superset of latin-1 that servers mean in practice).
 _WINDOWS_1252_LABELS = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"})
+_WESTERN_ENCODINGS = frozenset({"cp1252", "latin_1", "iso8859_15"})
+_CHAOS_MARGIN = 0.1
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
@@ -89,12 +91,18 @@ def _decode_as(body: bytes, label: str | None) -> str | None:
 
 
 def _detect_and_decode(body: bytes) -> str:
+    """charset-normalizer's guess; windows-1252 when it fits as well as the best guess, since short
+    Western texts often tie between single-byte charsets and windows-1252 is the web's usual one."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(body).best()
-    if best is not None:
-        return str(best)
-    return body.decode("utf-8", errors="replace")
+    matches = list(from_bytes(body))
+    if not matches:
+        return body.decode("utf-8", errors="replace")
+    best = matches[0]
+    for match in matches:
+        if match.encoding in _WESTERN_ENCODINGS and match.chaos <= best.chaos + _CHAOS_MARGIN:
+            return str(match)
+    return str(best)
 
 
 def extract_html(html: str, *, name: str, url: str | None = None) -> ExtractedText:

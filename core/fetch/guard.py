@@ -140,8 +140,8 @@ def _plain_refusal(address: IPAddress) -> str | None:
         (isinstance(address, ipaddress.IPv4Address) and address in _CGNAT, "a carrier-grade NAT address"),
         (address.is_multicast, "a multicast address"),
         (isinstance(address, ipaddress.IPv6Address) and address.is_site_local, "a site-local address"),
-        (address.is_private, "a private network address"),
         (address.is_reserved, "a reserved address"),
+        (address.is_private, "a private network address"),
         (not address.is_global, "an address that is not publicly routable"),
     )
     for refused, reason in checks:
