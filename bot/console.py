@@ -215,8 +215,8 @@ def render_report(
     return Group(*parts)
 
 
-def _heading(title: str) -> Rule:
-    return Rule(Text(title, style="bold"), align="left", style="dim")
+def _heading(title: str) -> Group:
+    return Group(Text(), Rule(Text(title, style="bold"), align="left", style="dim"))
 
 
 def _title_panel(report: IntelReport) -> Panel:
@@ -271,10 +271,13 @@ def _insights(report: IntelReport) -> RenderableType:
     return Group(*lines)
 
 
+_NUMERIC_COLUMNS = frozenset({"Confidence", "Size", "Coherence"})
+
+
 def _table(*columns: str) -> Table:
     table = Table(show_header=True, header_style="bold", expand=False, show_lines=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", justify="right" if column in _NUMERIC_COLUMNS else "left")
     return table
 
 

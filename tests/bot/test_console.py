@@ -214,6 +214,12 @@ def test_cache_hit_line_shows_how_similarity_and_age() -> None:
     assert "Served from cache (semantic, similarity 0.95, age 3 h 2 min)" in text
 
 
+def test_service_notices_are_shown_under_the_title() -> None:
+    text = _rendered(_report(), notices=("The LLM was unavailable; this is the local analysis.",))
+
+    assert "Note: The LLM was unavailable; this is the local analysis." in text
+
+
 def test_fresh_report_has_no_cache_line() -> None:
     assert "Served from cache" not in _rendered(_report())
 
