@@ -10,7 +10,9 @@ from __future__ import annotations
 
 __all__ = [
     "BudgetExceededError",
+    "CacheClosedError",
     "CacheError",
+    "CacheUnavailableError",
     "ConfigError",
     "EmptyInputError",
     "AllSourcesFailedError",
@@ -296,6 +298,20 @@ class CacheError(IntelError):
 
     Inherits from :class:`IntelError`.
     """
+
+
+class CacheUnavailableError(CacheError):
+    """The cache's storage failed; the request goes on without the cache.  Inherits from :class:`CacheError`."""
+
+    def __init__(self) -> None:
+        super().__init__("The report cache is unavailable right now.")
+
+
+class CacheClosedError(CacheError):
+    """The cache was used after it was closed.  Inherits from :class:`CacheError`."""
+
+    def __init__(self) -> None:
+        super().__init__("The report cache is shutting down; try again in a moment.")
 
 
 class GateClosedError(IntelError):
