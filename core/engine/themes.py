@@ -1,0 +1,210 @@
+"""Theme clusters: spherical k-means over sentence embeddings, labelled by c-TF-IDF keywords.
+
+The number of themes comes from the text: every ``k`` from 2 up to the depth's maximum (and at
+most one theme per three sentences) is tried, and the one with the best silhouette wins (ties go
+to the smaller ``k``).  The silhouette is computed on at most :data:`SILHOUETTE_SAMPLE` evenly
+spaced sentences against all sentences, so memory stays ``sample x n`` rather than ``n x n``.
+k-means is FAISS's, seeded, so the same text gives the same themes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import faiss
+import numpy as np
+
+from core.engine.state import ThemeState
+from core.engine.text import Sentence, content_words
+
+__all__ = ["SILHOUETTE_SAMPLE", "build_themes", "cluster_sentences", "theme_keywords", "theme_label"]
+
+_log = logging.getLogger(__name__)
+
+SEED = 1234
+SILHOUETTE_SAMPLE = 600
+#: Sentences per theme, at least, on average; fewer sentences than this per theme is noise.
+MIN_SENTENCES_PER_THEME = 3
+#: A cluster smaller than this is folded into its nearest neighbour.
+MIN_THEME_SIZE = 2
+_KMEANS_ITERATIONS = 20
+#: Words that describe movement or reporting, never a topic, kept out of theme keywords.
+_KEYWORD_STOPWORDS = frozenset(
+    """rose rise rises rising risen fell fall falls falling fallen grew grow grows growing grown
+    increase increased increases increasing decrease decreased decreases decreasing decline declined
+    declines declining drop dropped drops dropping climb climbed climbs added add adds adding
+    reach reached reaches remain remained remains remaining keep kept keeps became become
+    expect expected expects plan plans planned set sets say told tell tells think thinks
+    called call calls known large larger largest small smaller smallest high higher highest low
+    lower lowest big bigger biggest good better great major main key important often usually
+    around roughly about average typical typically recent recently current currently early
+    later late least instead whether""".split()
+)
+_KMEANS_REDOS = 2
+
+
+def cluster_sentences(embeddings: np.ndarray, *, max_themes: int) -> np.ndarray:
+    """Theme index of each sentence, ``(n,)`` int64, themes numbered by first appearance."""
+    count = embeddings.shape[0]
+    largest = min(max_themes, count // MIN_SENTENCES_PER_THEME)
+    if largest < 2:
+        return np.zeros(count, dtype=np.int64)
+    sample = np.unique(np.linspace(0, count - 1, num=min(count, SILHOUETTE_SAMPLE)).astype(np.int64))
+    sample_similarity = embeddings[sample] @ embeddings.T
+    best_labels, best_score = np.zeros(count, dtype=np.int64), -math.inf
+    for themes in range(2, largest + 1):
+        labels = _kmeans(embeddings, themes)
+        score = _silhouette(sample_similarity, labels, sample)
+        _log.debug("k=%d silhouette=%.4f", themes, score)
+        if score > best_score + 1e-6:
+            best_labels, best_score = labels, score
+    return _renumber(best_labels)
+
+
+def _kmeans(embeddings: np.ndarray, themes: int) -> np.ndarray:
+    dimension = embeddings.shape[1]
+    kmeans = faiss.Kmeans(
+        dimension, themes, niter=_KMEANS_ITERATIONS, nredo=_KMEANS_REDOS, seed=SEED,
+        spherical=True, min_points_per_centroid=1, verbose=False,
+    )
+    kmeans.train(embeddings)
+    assert kmeans.centroids is not None
+    similarity = embeddings @ kmeans.centroids.T
+    labels = np.argmax(similarity, axis=1)
+    return _fold_small_clusters(labels, similarity)
+
+
+def _fold_small_clusters(labels: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+    """Move members of clusters below :data:`MIN_THEME_SIZE` to their next-nearest cluster."""
+    sizes = np.bincount(labels, minlength=similarity.shape[1])
+    small = sizes < MIN_THEME_SIZE
+    if not small.any() or small.all():
+        return labels
+    allowed = np.where(small, -np.inf, similarity)
+    moved = small[labels]
+    labels = labels.copy()
+    labels[moved] = np.argmax(allowed[moved], axis=1)
+    return labels
+
+
+def _silhouette(sample_similarity: np.ndarray, labels: np.ndarray, sample: np.ndarray) -> float:
+    """Mean silhouette (cosine distance) of the sampled sentences; singletons score 0."""
+    themes = int(labels.max()) + 1
+    membership = np.zeros((labels.shape[0], themes), dtype=np.float32)
+    membership[np.arange(labels.shape[0]), labels] = 1.0
+    counts = membership.sum(axis=0)
+    totals = sample_similarity @ membership  # (sample, themes): summed similarity to each theme
+    rows = np.arange(sample.shape[0])
+    own = labels[sample]
+    own_count = counts[own]
+    # Mean distance to the other members of one's own theme (self-similarity 1 removed).
+    own_distance = ((own_count - 1) - (totals[rows, own] - 1)) / np.maximum(own_count - 1, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        other_distance = 1.0 - totals / counts
+    other_distance[rows, own] = np.inf
+    other_distance[:, counts == 0] = np.inf
+    nearest_other = other_distance.min(axis=1)
+    widest = np.maximum(own_distance, nearest_other)
+    scores = np.where(widest > 0, (nearest_other - own_distance) / np.where(widest > 0, widest, 1), 0.0)
+    scores[own_count <= 1] = 0.0
+    return float(scores.mean())
+
+
+def _renumber(labels: np.ndarray) -> np.ndarray:
+    """Renumber themes 0..k-1 in order of first appearance (deterministic, gap-free)."""
+    _, first_seen = np.unique(labels, return_index=True)
+    order = np.argsort(first_seen, kind="stable")
+    mapping = np.empty(int(labels.max()) + 1, dtype=np.int64)
+    mapping[np.unique(labels)[order]] = np.arange(order.shape[0])
+    return mapping[labels]
+
+
+def theme_keywords(
+    sentences: Sequence[Sentence], labels: np.ndarray, *, themes: int, limit: int
+) -> list[list[str]]:
+    """Keywords of each theme by class-based TF-IDF over the words of its sentences.
+
+    A word's weight in a theme is the share of the theme's sentences that use it, times
+    ``log(1 + mean theme size / sentences using it anywhere)``: words common to every theme fall
+    away, words particular to one theme rise.  Plurals and -ing/-ed forms fold into their base when
+    both occur; verbs of change (rose, fell) and other words that never name a topic are left out.
+    """
+    folded = _fold_inflections([content_words(sentence.clean) for sentence in sentences])
+    per_theme = [Counter[str]() for _ in range(themes)]
+    for words, label in zip(folded, labels, strict=True):
+        per_theme[int(label)].update(set(words))
+    everywhere = Counter[str]()
+    for counter in per_theme:
+        everywhere.update(counter)
+    sizes = np.bincount(labels, minlength=themes)
+    mean_size = float(sizes.mean())
+    keywords = []
+    for theme, counter in enumerate(per_theme):
+        scored = [
+            (count / sizes[theme] * math.log(1 + mean_size / everywhere[word]), word)
+            for word, count in counter.items()
+            if count >= 2 or sizes[theme] < 4
+        ]
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        keywords.append([word for _, word in scored[:limit]])
+    return keywords
+
+
+def _fold_inflections(documents: list[list[str]]) -> list[list[str]]:
+    """Map "prices" to "price", "policies" to "policy", "charging" to "charge" when the base occurs."""
+    vocabulary = {word for words in documents for word in words}
+    mapping = {word: base for word in vocabulary if (base := _base_form(word, vocabulary))}
+    return [[mapping.get(word, word) for word in words if word not in _KEYWORD_STOPWORDS] for words in documents]
+
+
+def _base_form(word: str, vocabulary: set[str]) -> str | None:
+    candidates: list[str] = []
+    if word.endswith("ies"):
+        candidates.append(word[:-3] + "y")
+    if word.endswith("es") and word[-3:-2] in ("s", "x", "z", "h"):
+        candidates.append(word[:-2])
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        candidates.append(word[:-1])
+    if word.endswith("ing") and len(word) > 5:
+        candidates += [word[:-3], word[:-3] + "e"]
+    if word.endswith("ed") and len(word) > 4:
+        candidates += [word[:-2], word[:-1]]
+    return next((candidate for candidate in candidates if candidate in vocabulary), None)
+
+
+def theme_label(keywords: Sequence[str]) -> str:
+    """A readable label from the top keywords: "Coffee, farmer and harvest"."""
+    if not keywords:
+        return "General"
+    top = list(keywords[:3])
+    text = top[0] if len(top) == 1 else f"{', '.join(top[:-1])} and {top[-1]}"
+    return text[0].upper() + text[1:]
+
+
+def build_themes(
+    sentences: Sequence[Sentence], embeddings: np.ndarray, labels: np.ndarray, *, keyword_limit: int
+) -> list[ThemeState]:
+    """One :class:`ThemeState` per theme: centroid, coherence, keywords, label, representative."""
+    themes = int(labels.max()) + 1 if labels.size else 0
+    keywords = theme_keywords(sentences, labels, themes=themes, limit=keyword_limit)
+    result = []
+    for theme in range(themes):
+        members = np.flatnonzero(labels == theme)
+        centre = embeddings[members].mean(axis=0)
+        centre /= max(float(np.linalg.norm(centre)), 1e-12)
+        similarity = embeddings[members] @ centre
+        result.append(
+            ThemeState(
+                cluster=theme,
+                members=tuple(int(member) for member in members),
+                centroid=centre.astype(np.float32),
+                coherence=round(float(similarity.mean()), 3),
+                keywords=tuple(keywords[theme]),
+                label=theme_label(keywords[theme]),
+                representative=int(members[int(np.argmax(similarity))]),
+            )
+        )
+    return result
