@@ -1,0 +1,148 @@
+"""The Discord client: :class:`IntelBot`, the one class ``python -m bot`` runs (and the e2e tests too).
+
+Two-step life, as in RoboDanny: ``__init__`` only stores what it is given (no I/O);
+:meth:`IntelBot.setup_hook` starts the :class:`~core.runtime.IntelRuntime`, loads the extensions in
+:data:`INITIAL_EXTENSIONS` (logging, not raising, a broken one) and syncs the command tree.
+:meth:`IntelBot.close` closes the Discord connection and then the runtime (DB, gate, indexes).
+
+Custom endpoints (``DISCORD_API_BASE_URL`` / ``DISCORD_GATEWAY_URL``) are applied when the bot is
+entered (``async with IntelBot(...)``) and restored when it is left: discord.py keeps them in two
+class attributes (``Route.BASE`` and ``DiscordWebSocket.DEFAULT_GATEWAY``), so they are process-wide.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+import discord
+import yarl
+from discord.ext import commands
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from core.runtime import IntelRuntime
+    from core.service import IntelService
+    from core.settings import Settings
+
+__all__ = ["INITIAL_EXTENSIONS", "DiscordEndpoints", "IntelBot", "bot_intents"]
+
+_log = logging.getLogger(__name__)
+
+INITIAL_EXTENSIONS: tuple[str, ...] = ("cogs.errors", "cogs.autointel")
+
+API_VERSION = 10
+_VERSIONED_API_RE = re.compile(r"/api/v\d+$")
+
+
+class DiscordEndpoints(BaseModel):
+    """Where discord.py sends REST calls and opens the gateway."""
+
+    model_config = ConfigDict(frozen=True)
+
+    api_base: str
+    gateway: str
+
+    @classmethod
+    def current(cls) -> DiscordEndpoints:
+        return cls(api_base=discord.http.Route.BASE, gateway=str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DiscordEndpoints:
+        """The endpoints the settings ask for; unset ones keep discord.py's current values."""
+        current = cls.current()
+        return cls(
+            api_base=resolve_api_base(settings.discord_api_base_url) if settings.discord_api_base_url else current.api_base,
+            gateway=settings.discord_gateway_url or current.gateway,
+        )
+
+    def apply(self) -> None:
+        discord.http.Route.BASE = self.api_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway)
+
+
+def resolve_api_base(url: str) -> str:
+    """``https://proxy.example`` -> ``https://proxy.example/api/v10``; a URL already ending in
+    ``/api/v<N>`` is used as given."""
+    url = url.rstrip("/")
+    if _VERSIONED_API_RE.search(url):
+        return url
+    return f"{url}/api/v{API_VERSION}"
+
+
+def bot_intents() -> discord.Intents:
+    """Minimal intents: guilds only (channels and roles for permission checks); nothing privileged."""
+    return discord.Intents(guilds=True)
+
+
+class IntelBot(commands.Bot):
+    """The intelligence bot.  ``async with IntelBot(settings=..., runtime=...) as bot: await bot.start(token)``."""
+
+    def __init__(self, *, settings: Settings, runtime: IntelRuntime) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=bot_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.runtime = runtime
+        self.failed_extensions: dict[str, BaseException] = {}
+        self._endpoints = DiscordEndpoints.from_settings(settings)
+        self._previous_endpoints: DiscordEndpoints | None = None
+
+    async def __aenter__(self) -> IntelBot:
+        self._previous_endpoints = DiscordEndpoints.current()
+        self._endpoints.apply()
+        await super().__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            await super().__aexit__(*exc_info)  # type: ignore[arg-type]
+        finally:
+            if self._previous_endpoints is not None:
+                self._previous_endpoints.apply()
+                self._previous_endpoints = None
+
+    @property
+    def service(self) -> IntelService:
+        """The engine's service; available once :meth:`setup_hook` has started the runtime."""
+        if self.runtime.service is None:
+            raise RuntimeError("the runtime is not started")
+        return self.runtime.service
+
+    async def setup_hook(self) -> None:
+        await self.runtime.start()
+        for extension in INITIAL_EXTENSIONS:
+            await self._load_extension_logged(extension)
+        await self._sync_commands()
+
+    async def _load_extension_logged(self, extension: str) -> None:
+        try:
+            await self.load_extension(extension)
+        except Exception as exc:  # one broken cog must not take the bot down
+            self.failed_extensions[extension] = exc
+            _log.exception("could not load extension %s", extension)
+
+    async def _sync_commands(self) -> None:
+        guild_id = self.settings.dev_guild_id
+        if guild_id is None:
+            synced = await self.tree.sync()
+            _log.info("synced %d global commands (may take up to an hour to appear)", len(synced))
+            return
+        guild = discord.Object(id=guild_id)
+        self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        _log.info("synced %d commands to dev guild %s", len(synced), guild_id)
+
+    async def on_ready(self) -> None:
+        _log.info("connected as %s to %d guilds", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        """Close the Discord connection, then the runtime.  Idempotent."""
+        try:
+            await super().close()
+        finally:
+            await self.runtime.close()

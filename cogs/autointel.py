@@ -1,0 +1,196 @@
+"""``/autointel``: a structured report on pasted text or an attached .txt/.md file.
+
+Thin, per STYLE.md: check the input (so a refusal can still be ephemeral), defer, download the
+attachment, call :meth:`core.service.IntelService.autointel` with a throttled progress sink, and
+render the result with :mod:`cogs.render`.  Errors are raised, not answered here: the tree's one
+error handler (:mod:`cogs.errors`) replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.render import DiscordLimits, discord_text, render_report
+from core.errors import EmptyInputError, InputTooLargeError, UnsupportedInputError, UrlNotSupportedError
+from core.inputs import TEXT_FILE_SUFFIXES, Attachment, find_urls, validate_text
+from core.progress import Progress
+from core.service import AutointelRequest
+
+if TYPE_CHECKING:
+    from bot.client import IntelBot
+    from core.settings import Settings
+
+__all__ = ["AutointelCog", "ThrottledResponseEditor"]
+
+_log = logging.getLogger(__name__)
+
+PROGRESS_EDIT_INTERVAL = 1.0
+_NO_MENTIONS = discord.AllowedMentions.none()
+
+
+class ThrottledResponseEditor:
+    """Edits an interaction's original response at most once per ``interval`` seconds.
+
+    :meth:`progress` is a :data:`~core.progress.ProgressSink`: it never waits for Discord.  The first
+    update is shown at once; later ones within the interval are coalesced and the latest is shown when
+    the interval has passed.  :meth:`finish` drops any pending update and shows the final state,
+    always, no sooner than ``interval`` after the previous edit.  :meth:`cancel` drops pending work.
+    """
+
+    def __init__(self, interaction: discord.Interaction, *, heading: str, interval: float = PROGRESS_EDIT_INTERVAL) -> None:
+        self._interaction = interaction
+        self._heading = heading
+        self._interval = interval
+        self._last_edit_at: float | None = None
+        self._pending: str | None = None
+        self._shown: str | None = None
+        self._flush_task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self.edits = 0
+
+    async def progress(self, update: Progress) -> None:
+        text = f"{self._heading}\n⏳ {discord_text(update.describe(), 300)}"
+        if text == self._shown or text == self._pending:
+            return
+        self._pending = text
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush_pending())
+
+    async def finish(self, **edit: Any) -> None:
+        """Show the final state (``edit_original_response`` keyword arguments)."""
+        await self.cancel()
+        async with self._lock:
+            await self._wait_for_interval()
+            await self._edit(**edit)
+
+    async def cancel(self) -> None:
+        task, self._flush_task = self._flush_task, None
+        self._pending = None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _flush_pending(self) -> None:
+        async with self._lock:
+            await self._wait_for_interval()
+            text, self._pending = self._pending, None
+            if text is None or text == self._shown:
+                return
+            try:
+                await self._edit(content=text)
+            except discord.HTTPException:
+                _log.warning("could not show progress", exc_info=True)
+            else:
+                self._shown = text
+
+    async def _wait_for_interval(self) -> None:
+        if self._last_edit_at is None:
+            return
+        loop = asyncio.get_running_loop()
+        delay = self._last_edit_at + self._interval - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _edit(self, **edit: Any) -> None:
+        self._last_edit_at = asyncio.get_running_loop().time()
+        self.edits += 1
+        await self._interaction.edit_original_response(allowed_mentions=_NO_MENTIONS, **edit)
+
+
+def check_target(target: str, *, settings: Settings, has_file: bool) -> None:
+    """Refuse, before deferring, input the service would refuse: a URL, nothing at all, bad text."""
+    target = target.strip()
+    if not target:
+        if not has_file:
+            raise EmptyInputError()
+        return
+    urls = find_urls(target)
+    if urls:
+        raise UrlNotSupportedError(urls[0])
+    validate_text(target, max_chars=settings.max_input_chars, min_words=settings.min_input_words)
+
+
+def check_attachment(file: discord.Attachment, *, settings: Settings) -> None:
+    """Refuse a file by its name and declared size before downloading it."""
+    suffix = Attachment(filename=file.filename, data=b"").suffix
+    if suffix not in TEXT_FILE_SUFFIXES:
+        allowed = ", ".join(TEXT_FILE_SUFFIXES)
+        raise UnsupportedInputError(f"{file.filename}: only {allowed} files can be analysed.")
+    byte_limit = settings.max_input_chars * 4
+    if file.size > byte_limit:
+        raise InputTooLargeError(size=file.size, limit=byte_limit, unit="bytes")
+
+
+async def download_attachment(file: discord.Attachment) -> Attachment:
+    try:
+        data = await file.read()
+    except discord.HTTPException as exc:
+        raise UnsupportedInputError(f"Could not download {file.filename}; try attaching it again.") from exc
+    return Attachment(filename=file.filename, data=data, content_type=file.content_type)
+
+
+class AutointelCog(commands.Cog, name="Autointel"):
+    """Structured intelligence reports: summary, key insights with evidence, patterns, themes, claims.
+
+    ``/autointel target:<text> depth:<quick|standard|deep> file:<.txt or .md>`` analyses pasted text
+    and/or an attached text file.  URL analysis arrives in a later version.
+    """
+
+    def __init__(self, bot: IntelBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="autointel", description="Analyse text or a .txt/.md file into a structured report")
+    @app_commands.describe(
+        target="The text to analyse (paste it here)",
+        depth="How much to extract (default: the server's setting)",
+        file="A .txt or .md file to analyse",
+    )
+    async def autointel(
+        self,
+        interaction: discord.Interaction,
+        target: app_commands.Range[str, 0, 6000] = "",
+        depth: Literal["quick", "standard", "deep"] | None = None,
+        file: discord.Attachment | None = None,
+    ) -> None:
+        settings = self.bot.settings
+        check_target(target, settings=settings, has_file=file is not None)
+        if file is not None:
+            check_attachment(file, settings=settings)
+        await interaction.response.defer(thinking=True)
+        attachments = (await download_attachment(file),) if file is not None else ()
+        request = AutointelRequest(
+            guild_id=interaction.guild_id or 0,
+            user_id=interaction.user.id,
+            target=target,
+            attachments=attachments,
+            depth=depth,
+        )
+        await self._analyse_and_reply(interaction, request)
+
+    async def _analyse_and_reply(self, interaction: discord.Interaction, request: AutointelRequest) -> None:
+        heading = f"**Analysing** (depth: {request.depth or 'server default'})"
+        editor = ThrottledResponseEditor(interaction, heading=heading)
+        try:
+            result = await self.bot.service.autointel(request, progress=editor.progress)
+        finally:
+            await editor.cancel()
+        rendered = render_report(result)
+        await editor.finish(
+            content=rendered.content[: DiscordLimits.CONTENT],
+            embeds=rendered.embeds,
+            attachments=rendered.discord_files(),
+        )
+        _log.info(
+            "/autointel for user %s in guild %s: %d words in %.1fs",
+            request.user_id, request.guild_id, sum(s.words for s in result.report.sources), result.elapsed_seconds,
+        )
+
+
+async def setup(bot: IntelBot) -> None:
+    await bot.add_cog(AutointelCog(bot))
