@@ -17,8 +17,8 @@ def failing_then(result: str, *errors: Exception):
     queue = list(errors)
     seen: list[float] = []
 
-    async def attempt(timeout: float) -> str:
-        seen.append(timeout)
+    async def attempt(timeout_seconds: float) -> str:
+        seen.append(timeout_seconds)
         if queue:
             raise queue.pop(0)
         return result
