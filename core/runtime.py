@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import time
 
+from core.cache import SemanticCache
 from core.db import Database
 from core.embedder import Embedder, SentenceTransformerEmbedder
 from core.engine.local import LocalEngine
+from core.fetch.reader import SourceReader
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
 from core.llm import HttpChatClient, LLMBackend, SpendLedger
@@ -48,6 +50,7 @@ class IntelRuntime:
         self.database = Database(settings.database_path)
         self.guild_settings = GuildSettingsStore(self.database, settings)
         self.service: IntelService | None = None
+        self.cache: SemanticCache | None = None
         self.llm: LLMBackend | None = None
         self.started_at: float | None = None
         self._closed = False
@@ -69,8 +72,14 @@ class IntelRuntime:
         await self.gate.run(lambda: self.embedder.dimension)
         local_engine = LocalEngine(embedder=self.embedder, gate=self.gate)
         self.llm = await self._start_llm()
+        self.cache = SemanticCache.from_settings(
+            self.settings, database=self.database, gate=self.gate, embedder=self.embedder,
+            guild_settings=self.guild_settings,
+        )
+        await self.cache.setup()
         self.service = IntelService(
-            settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm
+            settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm,
+            cache=self.cache, reader=SourceReader.from_settings(self.settings, gate=self.gate),
         )
         self.started_at = time.time()
         _log.info("engine ready (data in %s)", self.settings.data_dir)
@@ -97,6 +106,8 @@ class IntelRuntime:
         self._closed = True
         if self.llm is not None:
             await self.llm.close()
+        if self.cache is not None:
+            await self.cache.close()  # writes changed indexes: needs the gate, so before it closes
         await self.gate.close()
         await self.database.close()
         _log.info("engine closed")

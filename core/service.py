@@ -14,17 +14,38 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.cache import CacheHit, SemanticCache
 from core.cooldown import UserCooldowns
 from core.engine import AnalysisEngine
-from core.errors import EmptyInputError, InputError, LLMError, UrlNotSupportedError
+from core.errors import (
+    AllSourcesFailedError,
+    CacheError,
+    EmptyInputError,
+    InputError,
+    LLMError,
+    TooManySourcesError,
+    UrlNotSupportedError,
+)
+from core.fetch.guard import DomainPolicy
+from core.fetch.reader import SourceBatch, SourceReader
+from core.fetch.urls import url_list_key
 from core.guild_settings import EffectiveGuildSettings, GuildSettingsStore
 from core.inputs import Attachment, attachment_document, find_urls, text_document
 from core.llm import LLMBackend, LLMEngine, fallback_reason
-from core.models import IntelReport, SourceDocument
+from core.models import SCHEMA_VERSION, IntelReport, SourceDocument
 from core.progress import Progress, ProgressSink, ignore_progress
 from core.settings import Depth, Settings
 
-__all__ = ["AnalysisOutcome", "AutointelRequest", "AutointelResult", "CacheHitInfo", "EngineChoice", "IntelService"]
+__all__ = [
+    "AnalysisOutcome",
+    "AutointelRequest",
+    "AutointelResult",
+    "CacheHitInfo",
+    "EngineChoice",
+    "IntelService",
+    "cache_namespace",
+    "cache_query_text",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -76,6 +97,16 @@ class AnalysisOutcome(BaseModel):
     notices: list[str] = Field(default_factory=list)
 
 
+def cache_namespace(*, depth: Depth, engine: AnalysisEngine) -> str:
+    """What must match for a cached report to be valid: command, depth, engine and schema version."""
+    return f"autointel:{depth}:{engine.name}:v{SCHEMA_VERSION}"
+
+
+def cache_query_text(documents: Sequence[SourceDocument]) -> str:
+    """The text a request is cached under: the analysed texts, in order."""
+    return "\n\n".join(document.text for document in documents)
+
+
 class IntelService:
     """Front-end-agnostic entry point.  Built by :class:`core.runtime.IntelRuntime`.
 
@@ -90,12 +121,16 @@ class IntelService:
         local_engine: AnalysisEngine,
         llm: LLMBackend | None = None,
         cooldowns: UserCooldowns | None = None,
+        cache: SemanticCache | None = None,
+        reader: SourceReader | None = None,
     ) -> None:
         self._settings = settings
         self._guild_settings = guild_settings
         self._local_engine = local_engine
         self._llm = llm
         self._cooldowns = cooldowns or UserCooldowns()
+        self._cache = cache
+        self._reader = reader
 
     async def autointel(
         self, request: AutointelRequest, *, progress: ProgressSink = ignore_progress
@@ -105,32 +140,122 @@ class IntelService:
         depth: Depth = request.depth or guild.default_depth
         who = {"guild_id": request.guild_id, "user_id": request.user_id}
         self._cooldowns.claim(**who, seconds=guild.user_cooldown_seconds)
+        choice = self._choose_engine(request, guild)
+        namespace = cache_namespace(depth=depth, engine=choice.engine)
+        urls = find_urls(request.target.strip()) if not request.attachments else None
+        url_key = url_list_key(urls) if urls else None
+        if url_key is not None and not request.fresh:
+            url_hit = await self._cached_by_url(request.guild_id, namespace, url_key, progress=progress)
+            if url_hit is not None:
+                return AutointelResult(
+                    report=url_hit.value, cache_hit=_hit_info(url_hit), notices=list(choice.notices),
+                    elapsed_seconds=time.perf_counter() - started,
+                )
         await progress(Progress("Reading input"))
         try:
-            documents = await self._collect_sources(request, progress=progress)
+            collected = await self._collect_sources(request, guild=guild, progress=progress)
         except InputError:
             self._cooldowns.release(**who)  # refused before any work: no wait for a typo
             raise
-        choice = self._choose_engine(request, guild)
+        documents = collected.documents
+        query_text = cache_query_text(documents)
+        if not request.fresh:
+            hit = await self._cached_report(request.guild_id, namespace, query_text, progress=progress)
+            if hit is not None:
+                served = CacheHitInfo(
+                    how=hit.how, similarity=hit.similarity, age_seconds=hit.age_seconds, entry_id=hit.entry_id
+                )
+                return AutointelResult(
+                    report=_with_failures(hit.value, collected), cache_hit=served,
+                    notices=[*choice.notices, *collected.notices], elapsed_seconds=time.perf_counter() - started,
+                )
         outcome = await self._analyse(choice, documents, depth=depth, progress=progress)
+        # Stored without this request's failures; the URL key only when every URL was read.
+        url_keys = [url_key] if url_key is not None and not collected.failed_sources else []
+        await self._remember(request.guild_id, namespace, query_text, outcome.report, keys=url_keys)
         return AutointelResult(
-            report=outcome.report, notices=outcome.notices, elapsed_seconds=time.perf_counter() - started
+            report=_with_failures(outcome.report, collected), notices=[*outcome.notices, *collected.notices],
+            elapsed_seconds=time.perf_counter() - started,
         )
 
+    async def _cached_report(
+        self, guild_id: int, namespace: str, query_text: str, *, progress: ProgressSink
+    ) -> CacheHit[IntelReport] | None:
+        """A stored report for this text, or ``None``; a failing cache is logged and skipped."""
+        if self._cache is None:
+            return None
+        await progress(Progress("Checking the cache"))
+        try:
+            return await self._cache.lookup(guild_id, namespace, query_text, model=IntelReport)
+        except CacheError:
+            _log.warning("cache lookup failed for guild %s; analysing without it", guild_id, exc_info=True)
+            return None
+
+    async def _remember(
+        self, guild_id: int, namespace: str, query_text: str, report: IntelReport, *, keys: Sequence[str] = ()
+    ) -> None:
+        """Store a report for the next identical or reworded request (not a degraded fallback one)."""
+        if self._cache is None or report.engine.fallback_reason:
+            return
+        try:
+            await self._cache.store(guild_id, namespace, query_text, report, keys=keys)
+        except CacheError:
+            _log.warning("could not cache the report for guild %s", guild_id, exc_info=True)
+
+    async def _cached_by_url(
+        self, guild_id: int, namespace: str, url_key: str, *, progress: ProgressSink
+    ) -> CacheHit[IntelReport] | None:
+        """A report stored for exactly these (normalised) URLs, found before any fetch."""
+        if self._cache is None:
+            return None
+        await progress(Progress("Checking the cache"))
+        try:
+            return await self._cache.lookup_key(guild_id, namespace, url_key, model=IntelReport)
+        except CacheError:
+            _log.warning("cache URL lookup failed for guild %s; fetching", guild_id, exc_info=True)
+            return None
+
     async def _collect_sources(
-        self, request: AutointelRequest, *, progress: ProgressSink
-    ) -> Sequence[SourceDocument]:
-        limits = {"max_chars": self._settings.max_input_chars, "min_words": self._settings.min_input_words}
-        documents = [attachment_document(item, **limits) for item in request.attachments]
+        self, request: AutointelRequest, *, guild: EffectiveGuildSettings, progress: ProgressSink
+    ) -> SourceBatch:
+        """Attachments, then the target: up to ``fetch_max_sources`` URLs, or text."""
+        max_chars, min_words = self._settings.max_input_chars, self._settings.min_input_words
+        collected = SourceBatch()
+        for item in request.attachments:
+            if self._reader is None:
+                collected.documents.append(attachment_document(item, max_chars=max_chars, min_words=min_words))
+            else:
+                collected.documents.append(await self._reader.read_attachment(item))
         target = request.target.strip()
-        if target:
-            urls = find_urls(target)
-            if urls:
-                raise UrlNotSupportedError(urls[0])
-            documents.append(text_document(target, **limits))
-        if not documents:
+        urls = find_urls(target) if target else None
+        if urls:
+            batch = await self._read_urls(urls, guild=guild, progress=progress)
+            collected.documents += batch.documents
+            collected.failed_sources += batch.failed_sources
+            collected.notices += batch.notices
+        elif target:
+            collected.documents.append(text_document(target, max_chars=max_chars, min_words=min_words))
+        if not collected.documents and collected.failed_sources:
+            raise AllSourcesFailedError(collected.failed_sources)
+        if not collected.documents:
             raise EmptyInputError()
-        return documents
+        return collected
+
+    async def _read_urls(
+        self, urls: list[str], *, guild: EffectiveGuildSettings, progress: ProgressSink
+    ) -> SourceBatch:
+        """One URL: its document or its error.  Several: fetched concurrently, failures listed."""
+        if self._reader is None:
+            raise UrlNotSupportedError(urls[0])
+        if len(urls) > self._settings.fetch_max_sources:
+            raise TooManySourcesError(count=len(urls), limit=self._settings.fetch_max_sources)
+        domains = DomainPolicy(allowlist=tuple(guild.url_allowlist), denylist=tuple(guild.url_denylist))
+        if len(urls) == 1:
+            await progress(Progress("Fetching", detail=urls[0]))
+            return SourceBatch(documents=[await self._reader.read_url(urls[0], domains=domains)])
+        return await self._reader.read_batch(
+            urls, domains=domains, concurrency=self._settings.fetch_concurrency, progress=progress
+        )
 
     def _choose_engine(self, request: AutointelRequest, guild: EffectiveGuildSettings) -> EngineChoice:
         """The LLM when one is configured (with the guild's model if allowed), else the local engine."""
@@ -176,3 +301,14 @@ class IntelService:
             report=report.model_copy(update={"engine": engine}),
             notices=[*choice.notices, f"Ran on local analysis: {reason}."],
         )
+
+
+def _hit_info(hit: CacheHit[IntelReport]) -> CacheHitInfo:
+    return CacheHitInfo(how=hit.how, similarity=hit.similarity, age_seconds=hit.age_seconds, entry_id=hit.entry_id)
+
+
+def _with_failures(report: IntelReport, collected: SourceBatch) -> IntelReport:
+    """The report as this request sees it: with the sources that failed this time."""
+    if not collected.failed_sources:
+        return report
+    return report.model_copy(update={"failed_sources": list(collected.failed_sources)})
