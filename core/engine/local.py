@@ -28,6 +28,7 @@ from core.engine.extract import extract_claims, extract_entities
 from core.engine.patterns import detect_patterns
 from core.engine.rank import key_insights, salience_scores, summary_indexes, summary_text
 from core.engine.state import DEPTH_PROFILES, AnalysisState
+from core.engine.synthesis import synthesise
 from core.engine.text import Sentence, segment_sources
 from core.engine.themes import build_themes, cluster_sentences
 from core.errors import EmptyInputError, InputTooLargeError, UnsupportedInputError
@@ -101,11 +102,17 @@ class LocalEngine:
         )
         await progress(Progress("Extracting claims and patterns", detail=_count(len(state.themes), "theme")))
         findings = await self._gate.run(_extract_findings, state)
-        # Cross-source synthesis (core.engine.synthesis) takes `state` here when len(sources) > 1.
+        synthesis = None
+        if len(sources) > 1:
+            await progress(Progress("Comparing sources", detail=_count(len(sources), "source")))
+            synthesis = await self._gate.run(
+                synthesise, state, source_labels=[source.label for source in sources],
+                key_insights=findings.key_insights,
+            )
         return IntelReport(
             depth=depth,
             sources=[_source_info(source) for source in sources],
-            synthesis=None,
+            synthesis=synthesis,
             engine=EngineInfo(
                 name="local", model=self._embedder.name, elapsed_seconds=time.perf_counter() - started
             ),

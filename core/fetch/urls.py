@@ -31,6 +31,7 @@ __all__ = [
     "parse_ipv4_literal",
     "parse_url",
     "text_fingerprint",
+    "url_list_key",
 ]
 
 _log = logging.getLogger(__name__)
@@ -187,3 +188,14 @@ def text_fingerprint(text: str) -> str:
     (or re-wrapped differently) gets the same fingerprint."""
     collapsed = " ".join(text.split())
     return hashlib.sha256(collapsed.encode("utf-8")).hexdigest()
+
+
+def url_list_key(urls: list[str]) -> str | None:
+    """The exact cache key of a request made only of URLs: their normalised forms, in order.
+
+    ``None`` when a URL cannot be parsed (the fetch will say why).
+    """
+    try:
+        return "urls:" + " ".join(normalise_url(url) for url in urls)
+    except BlockedUrlError:
+        return None

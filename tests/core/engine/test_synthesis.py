@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from core.embedder import SentenceTransformerEmbedder
+from core.engine.local import LocalEngine
 from core.engine.state import DEPTH_PROFILES, AnalysisState
 from core.engine.synthesis import find_statement_pairs, synthesise
 from core.engine.text import segment_sources
 from core.engine.themes import build_themes, cluster_sentences
-from core.models import KeyInsight
+from core.gate import WorkerGate
+from core.models import KeyInsight, SourceDocument
 from tests.fakes.web_server import ARTICLE_BODY, TRAM_TEXT_CONTRADICTING
 
 PASTA_TEXT = (
@@ -95,3 +97,26 @@ def test_statement_pairs_never_pair_a_source_with_itself() -> None:
     sources = np.array([0, 0, 1, 1])
     pairs = find_statement_pairs(vectors, sources, minimum=0.9)
     assert [(pair.first, pair.second) for pair in pairs] == [(0, 3), (1, 3)]
+
+
+async def test_local_engine_report_over_two_sources_has_the_synthesis(
+    embedder: SentenceTransformerEmbedder, gate: WorkerGate
+) -> None:
+    sources = [
+        SourceDocument(kind="url", text=ARTICLE_BODY, url="https://riverton.example/tram"),
+        SourceDocument(kind="text", text=TRAM_TEXT_CONTRADICTING),
+    ]
+    report = await LocalEngine(embedder=embedder, gate=gate).analyse(sources, depth="standard")
+    assert report.synthesis is not None
+    assert any("rose 18 percent" in line and "fell 18 percent" in line for line in report.synthesis.contradictions)
+    assert report.synthesis.summary.startswith("2 sources share")
+    assert any(set(insight.source_indexes) == {0, 1} for insight in report.key_insights)
+
+
+async def test_local_engine_report_over_one_source_has_no_synthesis(
+    embedder: SentenceTransformerEmbedder, gate: WorkerGate
+) -> None:
+    report = await LocalEngine(embedder=embedder, gate=gate).analyse(
+        [SourceDocument(text=ARTICLE_BODY)], depth="quick"
+    )
+    assert report.synthesis is None
