@@ -14,6 +14,7 @@ from core.cache import SemanticCache
 from core.db import Database
 from core.embedder import Embedder, SentenceTransformerEmbedder
 from core.engine.local import LocalEngine
+from core.fetch.guard import UrlGuard
 from core.fetch.reader import SourceReader
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
@@ -39,8 +40,12 @@ def _limit_native_threads(torch_threads: int) -> None:
 class IntelRuntime:
     """The engine's process-wide parts.  Use ``async with IntelRuntime(settings) as runtime``."""
 
-    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, embedder: Embedder | None = None, url_guard: UrlGuard | None = None
+    ) -> None:
+        """``url_guard`` replaces the default SSRF guard; only tests pass one (to reach loopback)."""
         self.settings = settings
+        self._url_guard = url_guard
         self.gate = WorkerGate(max_workers=settings.worker_threads)
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder(
             settings.embedding_model_path,
@@ -79,7 +84,7 @@ class IntelRuntime:
         await self.cache.setup()
         self.service = IntelService(
             settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm,
-            cache=self.cache, reader=SourceReader.from_settings(self.settings, gate=self.gate),
+            cache=self.cache, reader=SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard),
         )
         self.started_at = time.time()
         _log.info("engine ready (data in %s)", self.settings.data_dir)
