@@ -79,7 +79,7 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
 
     httpx has no public option for a network backend, so the pool it built is replaced by an
     equivalent one (same TLS context, one connection per origin, no proxies from the
-    environment).  ``tests/core/fetch/test_transport.py`` fails loudly if an httpx upgrade breaks it.
+    environment).  ``tests/core/fetch/test_fetcher.py`` fails loudly if an httpx upgrade breaks it.
     """
 
     def __init__(self, backend: PinnedNetworkBackend) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+import httpx
 import pytest
 
 from core.errors import (
@@ -13,6 +16,7 @@ from core.errors import (
 )
 from core.fetch.fetcher import UrlFetcher
 from core.fetch.guard import UrlGuard
+from core.fetch.transport import PinnedNetworkBackend, PinnedTransport
 from tests.fakes.web_server import LoopbackSite, StaticResolver, loopback_guard
 
 
@@ -132,3 +136,14 @@ async def test_pdf_and_markdown_are_accepted(web_server: LoopbackSite) -> None:
     markdown = await fetcher.fetch(web_server.url("/ferry.md"))
     assert pdf.media_type == "application/pdf" and pdf.body.startswith(b"%PDF-")
     assert markdown.media_type == "text/markdown"
+
+
+async def test_transport_refuses_a_host_the_guard_did_not_pin(web_server: LoopbackSite) -> None:
+    backend = PinnedNetworkBackend()
+    backend.pin("news.test", web_server.port, [ipaddress.IPv4Address("127.0.0.1")])
+    async with httpx.AsyncClient(transport=PinnedTransport(backend)) as client:
+        pinned = await client.get(web_server.url("/ferry.md"))
+        with pytest.raises(httpx.ConnectError, match="was not checked by the URL guard"):
+            await client.get(web_server.url("/ferry.md", host="blog.test"))
+    assert pinned.status_code == 200
+    assert backend.connected_to == ["127.0.0.1"]
