@@ -31,15 +31,15 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
-from core.errors import ConfigError, InputError, InputTooLargeError, IntelError
-from core.inputs import TEXT_FILE_SUFFIXES, Attachment
+from core.errors import ConfigError, EmptyInputError, InputError, InputTooLargeError, IntelError
+from core.inputs import TEXT_FILE_SUFFIXES, Attachment, find_urls, validate_text
 from core.models import IntelReport
 from core.progress import Progress
-from core.service import AutointelRequest, AutointelResult, CacheHitInfo
 from core.settings import Depth, Settings
 
 if TYPE_CHECKING:
     from core.runtime import IntelRuntime
+    from core.service import AutointelResult, CacheHitInfo
 
 __all__ = [
     "EXIT_FAILED",
@@ -48,6 +48,7 @@ __all__ = [
     "ConsoleCommand",
     "ConsoleUsageError",
     "FileReadError",
+    "check_pasted_text",
     "parse_command",
     "read_target_file",
     "render_report",
@@ -256,19 +257,24 @@ def _format_age(seconds: float) -> str:
 
 
 def _insights(report: IntelReport) -> RenderableType:
+    """Numbered insights with a hanging indent; the evidence quote is shown once when it *is* the insight."""
     if not report.key_insights:
         return _NONE_FOUND
-    lines: list[Text] = []
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", style="bold")
+    grid.add_column()
     for number, insight in enumerate(report.key_insights, start=1):
-        line = Text(f"{number}. ", style="bold")
-        line.append(insight.insight, style="bold")
-        line.append(f"  (importance {insight.importance:.2f})", style="dim")
-        lines.append(line)
-        quote = Text("   “", style="italic")
-        quote.append(insight.evidence, style="italic")
-        quote.append("”", style="italic")
-        lines.append(quote)
-    return Group(*lines)
+        importance = Text(f"  (importance {insight.importance:.2f})", style="dim")
+        if insight.insight.strip() == insight.evidence.strip():
+            body: RenderableType = Text.assemble(_quote(insight.evidence), importance)
+        else:
+            body = Group(Text.assemble((insight.insight, "bold"), importance), _quote(insight.evidence))
+        grid.add_row(f"{number}.", body)
+    return grid
+
+
+def _quote(text: str) -> Text:
+    return Text(f"“{text}”", style="italic")
 
 
 _NUMERIC_COLUMNS = frozenset({"Confidence", "Size", "Coherence"})
@@ -286,7 +292,9 @@ def _patterns_table(report: IntelReport) -> RenderableType:
         return _NONE_FOUND
     table = _table("Type", "Confidence", "Description", "Evidence")
     for pattern in report.patterns:
-        evidence = "\n".join(f"“{quote}”" for quote in pattern.evidence[:2])
+        # Quotes the description already contains would only be printed twice.
+        quotes = [quote for quote in pattern.evidence if quote not in pattern.description][:2]
+        evidence = "\n".join(f"“{quote}”" for quote in quotes)
         table.add_row(
             Text(pattern.pattern_type), Text(f"{pattern.confidence:.2f}"),
             Text(pattern.description), Text(evidence, style="italic"),
@@ -460,7 +468,7 @@ class _LazyRuntime:
     """Starts the :class:`IntelRuntime` on the first ``/autointel``, so /help and /quit answer at once."""
 
     def __init__(self, settings: Settings, output: _Output) -> None:
-        self._settings = settings
+        self.settings = settings
         self._output = output
         self._runtime: IntelRuntime | None = None
 
@@ -474,10 +482,13 @@ class _LazyRuntime:
     async def get(self) -> IntelRuntime:
         if self._runtime is not None:
             return self._runtime
-        # Imported here so usage errors and /help answer without loading torch and FAISS.
+        # Imported here (core.service too) so usage errors, /help and refused input answer at once,
+        # without importing torch and FAISS.
         from core.runtime import IntelRuntime
 
-        runtime = IntelRuntime(self._settings)
+        # One operator at their own terminal: the per-user cooldown that protects a shared bot from
+        # its users would only make a `--run` script's second command fail.
+        runtime = IntelRuntime(self.settings.model_copy(update={"user_cooldown_seconds": 0.0}))
         try:
             with _ProgressDisplay(self._output.stderr) as display:
                 await display(Progress("Loading the embedding model"))
@@ -489,9 +500,23 @@ class _LazyRuntime:
         return runtime
 
 
+def check_pasted_text(target: str, *, settings: Settings) -> None:
+    """Refuse empty or too-short pasted text before the model loads, as the Discord cog does
+    before it defers.  A target that may name a file (one token, or quoted) or is a list of URLs
+    is left to the runtime; the service checks every input again either way."""
+    stripped = target.strip()
+    if not stripped:
+        raise EmptyInputError()
+    if len(stripped.split()) == 1 or stripped[0] in "\"'" or find_urls(stripped):
+        return
+    validate_text(stripped, max_chars=settings.max_input_chars, min_words=settings.min_input_words)
+
+
 async def _autointel(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Output) -> None:
+    check_pasted_text(command.target, settings=runtimes.settings)
     runtime = await runtimes.get()
     assert runtime.service is not None
+    from core.service import AutointelRequest  # loaded with the runtime, see _LazyRuntime.get
     max_bytes = runtime.settings.max_input_chars * 4
     attachment = await runtime.gate.run(read_target_file, command.target, max_bytes=max_bytes)
     request = AutointelRequest(

@@ -22,11 +22,12 @@ from bot.console import (
     ConsoleCommand,
     ConsoleUsageError,
     FileReadError,
+    check_pasted_text,
     parse_command,
     read_target_file,
     render_report,
 )
-from core.errors import InputTooLargeError
+from core.errors import EmptyInputError, InputTooLargeError, InputTooShortError
 from core.models import (
     Claim,
     CrossSourceSynthesis,
@@ -40,6 +41,7 @@ from core.models import (
     sha256_text,
 )
 from core.service import CacheHitInfo
+from core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_ARTICLE = REPO_ROOT / "samples" / "renewables_article.md"
@@ -128,6 +130,22 @@ def test_missing_markdown_path_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_plain_text_target_is_not_a_file() -> None:
     assert read_target_file("The tide came in at noon and left by six.", max_bytes=10_000) is None
+
+
+@pytest.mark.parametrize(
+    ("target", "error"),
+    [("", EmptyInputError), ("   ", EmptyInputError), ("Too few words here.", InputTooShortError)],
+)
+def test_empty_or_short_pasted_text_is_refused_up_front(
+    settings: Settings, target: str, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        check_pasted_text(target, settings=settings)
+
+
+@pytest.mark.parametrize("target", ["notes.md", '"my notes.md"', "https://example.com/a https://example.com/b"])
+def test_possible_paths_and_urls_are_left_to_the_runtime(settings: Settings, target: str) -> None:
+    check_pasted_text(target, settings=settings)
 
 
 def test_file_over_the_byte_limit_is_refused_before_reading(tmp_path: Path) -> None:
@@ -291,27 +309,19 @@ def test_sample_file_run_shows_progress_on_stderr(sample_run: subprocess.Complet
     assert "… Reading input" in sample_run.stderr
 
 
-def test_pasted_text_with_markup_is_analysed_and_shown_literally(tmp_path: Path) -> None:
-    result = _run_console(tmp_path, "--run", f"/autointel depth:quick {MARKUP_TEXT}")
-
-    assert result.returncode == 0, result.stderr
-    assert "Intelligence report: pasted text" in result.stdout
-    assert "Depth: quick" in result.stdout
-    assert "[bold red]x[/]" in result.stdout
-
-
-def test_json_output_validates_as_a_report(tmp_path: Path) -> None:
-    result = _run_console(tmp_path, "--json", "--run", f"/autointel {SAMPLE_ARTICLE} depth:quick")
+def test_json_output_of_pasted_text_validates_as_a_report(tmp_path: Path) -> None:
+    result = _run_console(tmp_path, "--json", "--run", f"/autointel depth:quick {MARKUP_TEXT}")
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 1
     report = IntelReport.model_validate_json(lines[0])
     assert report.depth == "quick"
-    assert report.sources[0].label == "renewables_article.md"
-    assert report.sources[0].sha256 == sha256_text(SAMPLE_ARTICLE.read_text(encoding="utf-8").strip())
+    assert report.sources[0].label == "pasted text"
+    assert report.sources[0].sha256 == sha256_text(MARKUP_TEXT)
     assert report.engine.name == "local"
-    assert report.key_insights
+    assert report.summary and report.key_insights
+    assert any("40 percent" in claim.text and claim.checkable for claim in report.claims)
 
 
 @pytest.mark.parametrize(
@@ -329,6 +339,7 @@ def test_empty_or_short_input_prints_one_line_and_exits_1(tmp_path: Path, comman
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1 and error_lines[0].startswith(message)
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists(), "refused before the model and database were loaded"
 
 
 def test_unknown_command_exits_2_without_loading_the_model(tmp_path: Path) -> None:
@@ -340,7 +351,10 @@ def test_unknown_command_exits_2_without_loading_the_model(tmp_path: Path) -> No
 
 
 def test_interactive_mode_reads_commands_from_stdin_until_quit(tmp_path: Path) -> None:
-    commands = f"/help\n/bogus\n/autointel {SAMPLE_ARTICLE} depth:quick\n/quit\n/autointel never runs\n"
+    commands = (
+        f"/help\n/bogus\n/autointel {SAMPLE_ARTICLE} depth:quick\n"
+        f"/autointel {MARKUP_TEXT}\n/quit\n/autointel never runs\n"
+    )
 
     result = _run_console(tmp_path, stdin=commands)
 
@@ -348,6 +362,8 @@ def test_interactive_mode_reads_commands_from_stdin_until_quit(tmp_path: Path) -
     assert "/autointel <text | path to a .txt/.md file>" in result.stdout
     assert "error: Unknown command '/bogus'" in result.stderr
     assert result.stdout.count("Intelligence report: renewables_article.md") == 1
+    assert result.stdout.count("Intelligence report: pasted text") == 1
+    assert "[bold red]x[/]" in result.stdout, "markup in a source is shown literally"
     assert "never runs" not in result.stdout
     assert "Traceback" not in result.stderr
 
