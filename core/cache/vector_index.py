@@ -95,7 +95,7 @@ class FaissVectorIndex:
         if not path.exists():
             return None
         try:
-            index = faiss.downcast_index(faiss.read_index(str(path)))
+            index = faiss.read_index(str(path))
         except Exception:  # faiss raises RuntimeError for truncated/corrupt files, others are possible
             _log.warning("cache index %s is unreadable; rebuilding it from the database", path, exc_info=True)
             return None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
+import pytest
 from pydantic import BaseModel
 
 from core.cache import SemanticCache, StoreItem
@@ -165,20 +167,19 @@ async def test_restart_keeps_every_entry_even_without_index_file(harness: CacheH
 
 
 async def test_stale_index_file_loses_deleted_entries_on_load(harness: CacheHarness, cache: SemanticCache) -> None:
+    path = harness.cache_dir / f"{GUILD}.faiss"
     kept = await cache.store(GUILD, NS, QUESTION, Answer(text="kept"))
-    await harness.restart()  # index file now holds both once the second is stored and flushed
-    cache = harness.cache
-    assert cache is not None
     gone = await cache.store(GUILD, NS, UNRELATED, Answer(text="gone"))
     await harness.close()
-    saved = (harness.cache_dir / f"{GUILD}.faiss").read_bytes()
+    saved = path.read_bytes()  # holds both entries
     cache = await harness.open()
     assert await cache.forget(GUILD, gone)
     await harness.close()
-    (harness.cache_dir / f"{GUILD}.faiss").write_bytes(saved)  # as if we crashed before the flush
+    path.write_bytes(saved)  # as if the process died before the flush that dropped `gone`
     cache = await harness.open()
 
     assert await cache.indexed_entry_ids(GUILD) == {kept}
+    assert await cache.lookup(GUILD, NS, UNRELATED, model=Answer) is None
 
 
 async def test_concurrent_lookups_and_stores_all_land(cache: SemanticCache) -> None:
@@ -295,3 +296,15 @@ async def test_stats_count_hits_misses_and_windows(cache: SemanticCache, clock: 
     assert stats.hit_rate_24h == 0.5
     assert stats.entries == 1 and stats.size_bytes > 0
     assert (await cache.stats(OTHER_GUILD)).lookups_7d == 0
+
+
+async def test_clean_restart_uses_the_saved_index_without_rebuilding(
+    harness: CacheHarness, cache: SemanticCache, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry_id = await cache.store(GUILD, NS, QUESTION, Answer(text="saved"))
+    cache = await harness.restart()
+
+    with caplog.at_level(logging.INFO, logger="core.cache"):
+        assert await cache.indexed_entry_ids(GUILD) == {entry_id}
+
+    assert not [record for record in caplog.records if "rebuild" in record.message or "reconciled" in record.message]

@@ -1,0 +1,83 @@
+"""Child process for the crash test: stores entries forever, printing each acknowledged store.
+
+Run as ``python -m tests.core.cache.crash_child DATA_DIR FIRST_NUMBER``.  The parent kills it with
+SIGKILL at a random moment.  It uses :class:`HashEmbedder` (a deterministic stand-in) because
+loading MiniLM in every one of the many children would dominate the test's run time; what the
+crash test checks (rows committed, index files written atomically and reconciled) does not depend
+on what the vectors mean.  This file is a process entry point of its own, hence ``asyncio.run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from core.cache import SemanticCache
+from core.db import Database
+from core.gate import WorkerGate
+from core.guild_settings import GuildSettingsStore
+from core.settings import Settings
+from tests.core.cache.conftest import Answer
+
+NS = "crash:v1"
+GUILDS = (1, 2, 3)
+
+
+class HashEmbedder:
+    """Unit vectors seeded by a hash of the text: same text, same vector; nothing to load."""
+
+    name = "hash-embedder"
+    dimension = 384
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        rows = []
+        for text in texts:
+            seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
+            vector = np.random.default_rng(seed).standard_normal(self.dimension).astype(np.float32)
+            rows.append(vector / np.linalg.norm(vector))
+        return np.stack(rows) if rows else np.zeros((0, self.dimension), dtype=np.float32)
+
+
+def entry_text(number: int) -> str:
+    return f"crash entry number {number}"
+
+
+async def open_cache(data_dir: Path, gate: WorkerGate) -> tuple[Database, SemanticCache]:
+    settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+    database = Database(settings.database_path)
+    await database.open()
+    guild_settings = GuildSettingsStore(database, settings)
+    await guild_settings.setup()
+    cache = SemanticCache(
+        database=database, gate=gate, embedder=HashEmbedder(), guild_settings=guild_settings,
+        directory=data_dir / "cache", flush_interval_seconds=0.0, max_loaded_guilds=2,
+    )
+    await cache.setup()
+    return database, cache
+
+
+async def store_forever(data_dir: Path, first_number: int) -> None:
+    async with WorkerGate(max_workers=2) as gate:
+        _, cache = await open_cache(data_dir, gate)
+        number = first_number
+        stored: list[tuple[int, int]] = []
+        while True:
+            guild_id = GUILDS[number % len(GUILDS)]
+            if number % 7 == 6 and stored:  # now and then a forget, so index files must also lose ids
+                forget_guild, forget_id = stored.pop(0)
+                print(f"forgetting {forget_guild} {forget_id}", flush=True)
+                await cache.forget(forget_guild, forget_id)
+                print(f"forgot {forget_guild} {forget_id}", flush=True)
+            entry_id = await cache.store(guild_id, NS, entry_text(number), Answer(text=str(number)))
+            print(f"stored {guild_id} {number} {entry_id}", flush=True)
+            stored.append((guild_id, entry_id))
+            number += 1
+
+
+if __name__ == "__main__":
+    asyncio.run(store_forever(Path(sys.argv[1]), int(sys.argv[2])))

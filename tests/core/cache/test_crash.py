@@ -1,0 +1,81 @@
+"""A child process storing entries is killed with SIGKILL mid-stream, many times; nothing acknowledged is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import sys
+from pathlib import Path
+
+from core.gate import WorkerGate
+from tests.core.cache.conftest import Answer
+from tests.core.cache.crash_child import GUILDS, NS, entry_text, open_cache
+
+ROOT = Path(__file__).parents[3]
+KILLS = 10
+
+
+class Acknowledged:
+    """What the children reported as done: stores, forgets, and a forget that may have been cut short."""
+
+    def __init__(self) -> None:
+        self.stores: dict[int, tuple[int, int]] = {}  # entry id -> (guild, number)
+        self.maybe_forgotten: set[int] = set()
+
+    def read(self, line: str) -> None:
+        verb, guild, *rest = line.split()
+        if verb == "stored":
+            self.stores[int(rest[1])] = (int(guild), int(rest[0]))
+        elif verb == "forgetting":
+            self.maybe_forgotten.add(int(rest[0]))
+        elif verb == "forgot":
+            self.maybe_forgotten.discard(int(rest[0]))
+            self.stores.pop(int(rest[0]), None)
+
+
+async def run_child_until_killed(data_dir: Path, first_number: int, *, lines_before_kill: int, seen: Acknowledged) -> int:
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.core.cache.crash_child", str(data_dir), str(first_number),
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    stores = 0
+    while stores < lines_before_kill:
+        line = (await child.stdout.readline()).decode()
+        assert line, "the child stopped on its own"
+        seen.read(line)
+        stores += line.startswith("stored")
+    child.send_signal(signal.SIGKILL)
+    for line in (await child.stdout.read()).decode().splitlines():  # written before the kill landed
+        seen.read(line)
+    await child.wait()
+    return first_number + stores + 50  # leave a gap: numbers the killed child may have started
+
+
+async def test_sigkill_mid_stream_loses_no_acknowledged_store(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    seen = Acknowledged()
+    chooser = random.Random(3)
+    number = 0
+    for _ in range(KILLS):
+        number = await run_child_until_killed(data_dir, number, lines_before_kill=chooser.randint(3, 25), seen=seen)
+
+    async with WorkerGate(max_workers=2) as gate:
+        database, cache = await open_cache(data_dir, gate)
+        try:
+            for entry_id, (guild_id, stored_number) in seen.stores.items():
+                if entry_id in seen.maybe_forgotten:
+                    continue
+                hit = await cache.lookup(guild_id, NS, entry_text(stored_number), model=Answer)
+                assert hit is not None and (hit.entry_id, hit.value.text) == (entry_id, str(stored_number))
+            for guild_id in GUILDS:
+                async with database.connection.execute(
+                    "SELECT id FROM cache_entries WHERE guild_id = ? AND embedding IS NOT NULL", (guild_id,)
+                ) as cursor:
+                    rows = {row[0] for row in await cursor.fetchall()}
+                assert await cache.indexed_entry_ids(guild_id) == rows
+        finally:
+            await cache.close()
+            await database.close()
+    assert len(seen.stores) > KILLS * 3
