@@ -52,6 +52,7 @@ def cluster_sentences(embeddings: np.ndarray, *, max_themes: int) -> np.ndarray:
     largest = min(max_themes, count // MIN_SENTENCES_PER_THEME)
     if largest < 2:
         return np.zeros(count, dtype=np.int64)
+    _single_openmp_thread()
     sample = np.unique(np.linspace(0, count - 1, num=min(count, SILHOUETTE_SAMPLE)).astype(np.int64))
     sample_similarity = embeddings[sample] @ embeddings.T
     best_labels, best_score = np.zeros(count, dtype=np.int64), -math.inf
@@ -62,6 +63,14 @@ def cluster_sentences(embeddings: np.ndarray, *, max_themes: int) -> np.ndarray:
         if score > best_score + 1e-6:
             best_labels, best_score = labels, score
     return _renumber(best_labels)
+
+
+def _single_openmp_thread() -> None:
+    """FAISS k-means on a few thousand points is slower with several OpenMP threads, and on a
+    shared 2-core machine many times slower (threads spin while the model runs).  Same policy as
+    ``core.runtime``: one OpenMP thread, set here too so the engine is fast outside the runtime."""
+    if faiss.omp_get_max_threads() != 1:
+        faiss.omp_set_num_threads(1)
 
 
 def _kmeans(embeddings: np.ndarray, themes: int) -> np.ndarray:

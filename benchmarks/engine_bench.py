@@ -1,0 +1,223 @@
+"""How long the local engine takes for 1,000-, 5,000- and 20,000-word texts, and peak memory.
+
+Run: ``.venv/bin/python benchmarks/engine_bench.py`` (``make bench``).  Options: ``--repeat N``
+(default 3, the median is reported), ``--words 1000,5000,20000``, ``--depth standard``.
+
+The texts are generated, seeded, from eight topic vocabularies (subjects, verbs, objects, places)
+and fourteen sentence templates (statistics, forecasts, causes, contrasts, quotes, plain
+statements), with numbers, years and names drawn at random: thousands of distinct sentences, in
+Markdown paragraphs of five to nine sentences under a heading every few paragraphs.  Nothing is
+repeated verbatim except by chance.
+
+The model is loaded and warmed up before timing.  Time is wall time of ``LocalEngine.analyse``
+(segmenting, embedding, clustering, extraction) on a 2-worker gate; "embedding" is the part spent
+in the model.  Peak RSS is the process's high-water mark after each size (``resource``), so it
+is cumulative: the row for 20,000 words is the peak of the whole run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from core.embedder import SentenceTransformerEmbedder
+from core.engine.local import LocalEngine
+from core.gate import WorkerGate
+from core.models import SourceDocument
+from core.settings import default_embedding_model_path
+
+_TOPICS = {
+    "solar power": (
+        ["solar farms", "rooftop panels", "module makers", "solar installers", "utility-scale plants"],
+        ["cut", "expanded", "doubled", "reported", "connected"],
+        ["generation capacity", "panel prices", "installation costs", "grid connections", "output"],
+    ),
+    "public health": (
+        ["hospitals", "vaccination programmes", "clinics", "health ministries", "nurses"],
+        ["treated", "vaccinated", "screened", "reported", "funded"],
+        ["patients", "waiting lists", "infection rates", "clinic visits", "hospital admissions"],
+    ),
+    "housing": (
+        ["first-time buyers", "landlords", "city councils", "builders", "mortgage lenders"],
+        ["paid", "approved", "built", "raised", "delayed"],
+        ["rents", "house prices", "building permits", "mortgage rates", "new homes"],
+    ),
+    "farming": (
+        ["wheat farmers", "dairy farms", "growers", "agricultural cooperatives", "orchards"],
+        ["harvested", "planted", "irrigated", "sold", "exported"],
+        ["crop yields", "grain exports", "fertiliser use", "milk output", "harvests"],
+    ),
+    "semiconductors": (
+        ["chipmakers", "foundries", "fabrication plants", "chip designers", "equipment suppliers"],
+        ["shipped", "produced", "designed", "invested in", "expanded"],
+        ["wafer output", "chip orders", "memory prices", "factory capacity", "transistor density"],
+    ),
+    "ocean science": (
+        ["marine biologists", "research vessels", "coral reefs", "fishing fleets", "ocean buoys"],
+        ["measured", "mapped", "recorded", "sampled", "monitored"],
+        ["sea temperatures", "fish stocks", "plankton blooms", "reef cover", "ocean acidity"],
+    ),
+    "urban transport": (
+        ["bus operators", "cycling lanes", "metro lines", "commuters", "city planners"],
+        ["carried", "extended", "opened", "priced", "redesigned"],
+        ["ridership", "fares", "journey times", "bike trips", "traffic delays"],
+    ),
+    "online retail": (
+        ["online shops", "delivery firms", "marketplaces", "warehouses", "shoppers"],
+        ["shipped", "sold", "returned", "ordered", "discounted"],
+        ["parcel volumes", "basket sizes", "return rates", "delivery times", "online sales"],
+    ),
+}
+_PLACES = ["Kenya", "Brazil", "Germany", "India", "Canada", "Japan", "Spain", "Mexico", "Norway", "Chile"]
+_PEOPLE = ["Dr. Amara Okafor", "Prof. Lena Novak", "Carlos Mendes", "Dr. Wei Zhang", "Sofia Rossi"]
+_MONTHS = ["January", "March", "May", "July", "September", "November"]
+_CLAUSES = [
+    ", according to a survey of {firms} firms published in {month}.",
+    ", a figure that surprised few observers in {place}.",
+    ", and regional officials say the effect could last for several more seasons.",
+    ", which the industry association highlighted in its {month} briefing to investors.",
+    ", although the data from smaller towns remain patchy and incomplete.",
+]
+_TEMPLATES = [
+    "In {year}, {subject} in {place} {verb} {object} by {pct}%.",
+    "{Subject} {verb} {object} by {pct}% between {year} and {year2}.",
+    "{Subject} will probably raise {object} by {pct}% by {future}, analysts expect.",
+    "Because {object} kept rising, {subject} in {place} {verb} fewer contracts.",
+    "Higher {object} led to a sharp change in how {subject} plan their year.",
+    "However, {subject} in {place} saw {object} fall, whereas their neighbours did not.",
+    "{Person} said that {subject} had never {verb} so much {object} before.",
+    "{Subject} spent ${money} million on {object} last year.",
+    "Every year, {subject} watch {object} closely before the season starts.",
+    "For the first time, {subject} in {place} {verb} more {object} than they did in {year}.",
+    "Unexpectedly, {object} in {place} moved against the long-term trend.",
+    "As {object} rose, {subject} adjusted their budgets and hiring plans.",
+    "Most {subject} describe {object} as the main concern of the coming decade.",
+    "Reports from {place} suggest that {subject} now depend on {object} more than ever.",
+]
+
+
+def generate_article(words: int, *, seed: int = 7) -> str:
+    """A Markdown article of about ``words`` words from the topic vocabularies and templates."""
+    rng = random.Random(seed)
+    topics = list(_TOPICS)
+    parts: list[str] = []
+    count = 0
+    while count < words:
+        topic = rng.choice(topics)
+        if rng.random() < 0.3:
+            parts.append(f"## {topic.title()}")
+        paragraph = " ".join(_sentence(rng, topic) for _ in range(rng.randint(5, 9)))
+        parts.append(paragraph)
+        count += len(paragraph.split())
+    return "\n\n".join(parts)
+
+
+def _sentence(rng: random.Random, topic: str) -> str:
+    subjects, verbs, objects = _TOPICS[topic]
+    subject, obj = rng.choice(subjects), rng.choice(objects)
+    year = rng.randint(2005, 2023)
+    text = rng.choice(_TEMPLATES).format(
+        subject=subject, Subject=subject[0].upper() + subject[1:], verb=rng.choice(verbs), object=obj,
+        place=rng.choice(_PLACES), Person=rng.choice(_PEOPLE), pct=rng.choice([3, 5, 8, 12, 17, 24, 31, 46]),
+        year=year, year2=year + rng.randint(1, 6), future=rng.choice([2030, 2035, 2040]),
+        money=rng.randint(2, 900),
+    )
+    if rng.random() < 0.6:
+        text = text[:-1] + rng.choice(_CLAUSES).format(
+            firms=rng.randint(40, 900), month=rng.choice(_MONTHS), place=rng.choice(_PLACES)
+        )
+    return text
+
+
+def _peak_rss_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / (1024 * 1024)
+
+
+async def _time_size(engine: LocalEngine, *, words: int, depth: str, repeat: int) -> dict[str, float]:
+    text = generate_article(words)
+    document = SourceDocument(text=text, title=f"{words} words")
+    totals: list[float] = []
+    sentences = 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        report = await engine.analyse([document], depth=depth)  # type: ignore[arg-type]
+        totals.append(time.perf_counter() - started)
+        sentences = sum(theme.size for theme in report.themes)
+    return {
+        "words": float(len(text.split())),
+        "sentences": float(sentences),
+        "median_s": statistics.median(totals),
+        "min_s": min(totals),
+        "peak_rss_mib": _peak_rss_mib(),
+    }
+
+
+async def _run(sizes: Sequence[int], *, depth: str, repeat: int) -> list[dict[str, float]]:
+    embedder = SentenceTransformerEmbedder(default_embedding_model_path(), batch_size=64, torch_threads=2)
+    import faiss
+    import torch
+
+    faiss.omp_set_num_threads(1)
+    torch.set_num_threads(2)
+    embedder.load()
+    async with WorkerGate(max_workers=2) as gate:
+        engine = LocalEngine(embedder=embedder, gate=gate)
+        await engine.analyse([SourceDocument(text=generate_article(300, seed=1))], depth="standard")
+        rows = []
+        for words in sizes:
+            rows.append(await _time_size(engine, words=words, depth=depth, repeat=repeat))
+        return rows
+
+
+def _embedding_only(sizes: Sequence[int]) -> list[float]:
+    """Seconds the model alone needs for each size's sentences (the floor for the engine)."""
+    from core.engine.text import segment_sources
+
+    embedder = SentenceTransformerEmbedder(default_embedding_model_path(), batch_size=64, torch_threads=2)
+    embedder.load()
+    seconds = []
+    for words in sizes:
+        texts = [sentence.clean for sentence in segment_sources([generate_article(words)])]
+        started = time.perf_counter()
+        for start in range(0, len(texts), 256):
+            embedder.embed(texts[start : start + 256])
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--words", default="1000,5000,20000")
+    parser.add_argument("--depth", default="standard", choices=["quick", "standard", "deep"])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.words.split(",")]
+    rows = asyncio.run(_run(sizes, depth=args.depth, repeat=args.repeat))
+    embed_seconds = _embedding_only(sizes)
+    print(f"local engine, depth={args.depth}, median of {args.repeat}, cpus={os.cpu_count()}")
+    print(f"{'words':>7} {'sentences':>9} {'median s':>9} {'min s':>7} {'embed-only s':>12} "
+          f"{'words/s':>8} {'peak RSS MiB':>12}")
+    for row, embed in zip(rows, embed_seconds, strict=True):
+        print(f"{row['words']:>7.0f} {row['sentences']:>9.0f} {row['median_s']:>9.2f} {row['min_s']:>7.2f} "
+              f"{embed:>12.2f} {row['words'] / row['median_s']:>8.0f} {row['peak_rss_mib']:>12.0f}")
+    five = next((row for row in rows if 4_000 <= row["words"] <= 6_000), None)
+    if five is not None:
+        verdict = "met" if five["median_s"] < 2.0 else f"missed by {five['median_s'] - 2.0:.2f} s"
+        print(f"target 5,000 words < 2 s: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
