@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -79,7 +80,9 @@ def bot_intents() -> discord.Intents:
 class IntelBot(commands.Bot):
     """The intelligence bot.  ``async with IntelBot(settings=..., runtime=...) as bot: await bot.start(token)``."""
 
-    def __init__(self, *, settings: Settings, runtime: IntelRuntime) -> None:
+    def __init__(
+        self, *, settings: Settings, runtime: IntelRuntime, extensions: Sequence[str] = INITIAL_EXTENSIONS
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -88,6 +91,7 @@ class IntelBot(commands.Bot):
         )
         self.settings = settings
         self.runtime = runtime
+        self.extensions_to_load = tuple(extensions)
         self.failed_extensions: dict[str, BaseException] = {}
         self._endpoints = DiscordEndpoints.from_settings(settings)
         self._previous_endpoints: DiscordEndpoints | None = None
@@ -115,7 +119,7 @@ class IntelBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.runtime.start()
-        for extension in INITIAL_EXTENSIONS:
+        for extension in self.extensions_to_load:
             await self._load_extension_logged(extension)
         await self._sync_commands()
 

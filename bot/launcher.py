@@ -18,14 +18,17 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
 
-from bot.client import IntelBot
 from core.errors import ConfigError, IntelError
-from core.runtime import IntelRuntime
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.client import IntelBot
+    from core.runtime import IntelRuntime
 
 __all__ = ["EXIT_CONFIG", "EXIT_FAILURE", "EXIT_OK", "run_bot"]
 
@@ -51,6 +54,10 @@ async def run_bot(settings: Settings) -> int:
             "not set; put your bot's token in the environment or in .env (see docs/discord.md)",
         )
         return _fail(f"configuration error: {missing}", EXIT_CONFIG)
+    # Imported only now: the engine pulls in torch and FAISS (seconds), and a missing token should
+    # be reported at once and alone.
+    from core.runtime import IntelRuntime
+
     runtime = IntelRuntime(settings)
     try:
         return await _run_until_stopped(settings, runtime)
@@ -59,6 +66,8 @@ async def run_bot(settings: Settings) -> int:
 
 
 async def _run_until_stopped(settings: Settings, runtime: IntelRuntime) -> int:
+    from bot.client import IntelBot
+
     assert settings.discord_token is not None
     bot = IntelBot(settings=settings, runtime=runtime)
     try:

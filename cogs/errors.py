@@ -28,6 +28,14 @@ _log = logging.getLogger(__name__)
 UNEXPECTED_ERROR_MESSAGE = "Something went wrong on our side; the error was logged. Please try again later."
 
 
+# discord.py's permission names where Discord's own UI says something else.
+_PERMISSION_LABELS = {"manage_guild": "Manage Server", "manage_expressions": "Manage Expressions"}
+
+
+def _permission_labels(names: list[str]) -> str:
+    return ", ".join(_PERMISSION_LABELS.get(name, name.replace("_", " ").title()) for name in names)
+
+
 def _unwrap(error: BaseException) -> BaseException:
     while isinstance(error, (app_commands.CommandInvokeError, app_commands.TransformerError)):
         if error.__cause__ is None:
@@ -44,11 +52,9 @@ def error_message(error: BaseException) -> str:
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down: try again in {error.retry_after:.0f} seconds."
     if isinstance(error, app_commands.MissingPermissions):
-        needed = ", ".join(name.replace("_", " ").title() for name in error.missing_permissions)
-        return f"You need the {needed} permission to use this command."
+        return f"You need the {_permission_labels(error.missing_permissions)} permission to use this command."
     if isinstance(error, app_commands.BotMissingPermissions):
-        needed = ", ".join(name.replace("_", " ").title() for name in error.missing_permissions)
-        return f"I need the {needed} permission here to do that."
+        return f"I need the {_permission_labels(error.missing_permissions)} permission here to do that."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works in a server."
     if isinstance(error, app_commands.CheckFailure):

@@ -150,19 +150,20 @@ def _sources_value(report: IntelReport) -> str:
 
 
 def _insight_fields(report: IntelReport) -> list[_Field]:
-    return [
-        _Field(
-            name=discord_text(f"{number}. {insight.insight}", DiscordLimits.FIELD_NAME),
-            value=truncate(f"> {discord_text(insight.evidence, 600)}\nimportance {insight.importance:.2f}", 1024),
-        )
-        for number, insight in enumerate(report.key_insights, start=1)
-    ]
+    fields = []
+    for number, insight in enumerate(report.key_insights, start=1):
+        value = discord_text(insight.insight, 500)
+        if insight.evidence.strip() and insight.evidence.strip() not in insight.insight:
+            value += f"\n> {discord_text(insight.evidence, 400)}"
+        fields.append(_Field(name=f"{number}. importance {insight.importance:.2f}", value=value))
+    return fields
 
 
 def _pattern_fields(report: IntelReport) -> list[_Field]:
     fields = []
     for pattern in report.patterns:
-        evidence = "".join(f"\n> {discord_text(quote, 200)}" for quote in pattern.evidence[:2])
+        quotes = [quote for quote in dict.fromkeys(pattern.evidence) if quote.strip() not in pattern.description]
+        evidence = "".join(f"\n> {discord_text(quote, 200)}" for quote in quotes[:2])
         fields.append(
             _Field(
                 name=f"{pattern.pattern_type} (confidence {pattern.confidence:.2f})",

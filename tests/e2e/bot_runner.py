@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from bot.client import IntelBot
+from bot.client import INITIAL_EXTENSIONS, IntelBot
 from core.embedder import Embedder
 from core.looplag import LoopLagMonitor
 from core.runtime import IntelRuntime
@@ -46,11 +46,13 @@ def bot_settings_for(fake: FakeDiscord, settings: Settings, **overrides: object)
 
 
 @contextlib.asynccontextmanager
-async def running_bot(fake: FakeDiscord, settings: Settings, *, embedder: Embedder) -> AsyncIterator[RunningBot]:
+async def running_bot(
+    fake: FakeDiscord, settings: Settings, *, embedder: Embedder, extensions: Sequence[str] = INITIAL_EXTENSIONS
+) -> AsyncIterator[RunningBot]:
     """Start the bot, wait until it is connected with its commands synced; close it on exit."""
     assert settings.discord_token is not None
     runtime = IntelRuntime(settings, embedder=embedder)
-    async with IntelBot(settings=settings, runtime=runtime) as bot:
+    async with IntelBot(settings=settings, runtime=runtime, extensions=extensions) as bot:
         task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()), name="bot-under-test")
         monitor = LoopLagMonitor()
         try:

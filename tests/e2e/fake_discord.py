@@ -284,6 +284,12 @@ class FakeDiscord:
         self._attachments[attachment_id] = attachment
         return attachment
 
+    def original_message(self, log: InteractionLog) -> dict[str, Any]:
+        """The message that answers ``log`` as it stands now (after every edit)."""
+        message_id = self._original_message_ids.get(log.token)
+        assert message_id is not None, f"interaction {log.id} has no response message"
+        return self.messages[message_id]
+
     async def send_interaction(self, payload: dict[str, Any]) -> InteractionLog:
         """Dispatch INTERACTION_CREATE with ``payload``; returns the log its responses will fill."""
         log = InteractionLog(

@@ -1,0 +1,95 @@
+"""``python -m bot`` as a user runs it: a subprocess, a temp working directory (no .env), exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+from tests.e2e.fake_discord import FakeDiscord
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXIT_TIMEOUT = 120.0
+
+
+def _clean_env(**settings: str) -> dict[str, str]:
+    """The current environment without any bot setting, plus ``settings``."""
+    setting_names = {name.upper() for name in Settings.model_fields}
+    env = {key: value for key, value in os.environ.items() if key.upper() not in setting_names}
+    env.update(PYTHONPATH=str(REPO_ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONUNBUFFERED="1")
+    env.update(settings)
+    return env
+
+
+async def _start_bot(cwd: Path, **settings: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=cwd, env=_clean_env(**settings),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def _finish(process: asyncio.subprocess.Process) -> tuple[int, list[str]]:
+    """Wait for exit; returns the exit code and stderr's non-empty lines."""
+    async with asyncio.timeout(EXIT_TIMEOUT):
+        _, stderr = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, [line for line in stderr.decode().splitlines() if line.strip()]
+
+
+async def test_missing_token_exits_2_with_one_clear_line(tmp_path: Path) -> None:
+    code, lines = await _finish(await _start_bot(tmp_path, DATA_DIR=str(tmp_path / "data")))
+
+    assert code == 2
+    assert len(lines) == 1
+    assert lines[0].startswith("configuration error: DISCORD_TOKEN: not set;")
+    assert ".env" in lines[0]
+
+
+async def test_malformed_setting_exits_2_naming_it(tmp_path: Path) -> None:
+    code, lines = await _finish(await _start_bot(tmp_path, DISCORD_TOKEN="x", WORKER_THREADS="abc"))
+
+    assert code == 2
+    assert len(lines) == 1
+    assert lines[0].startswith("configuration error: WORKER_THREADS:")
+
+
+async def test_rejected_token_exits_2_saying_so(tmp_path: Path) -> None:
+    async with FakeDiscord(token="the-right-token") as fake:
+        process = await _start_bot(
+            tmp_path, DISCORD_TOKEN="a-wrong-token", DISCORD_API_BASE_URL=fake.base_url,
+            DISCORD_GATEWAY_URL=fake.gateway_url, DATA_DIR=str(tmp_path / "data"),
+        )
+        code, lines = await _finish(process)
+
+        assert [request.route for request in fake.requests] == ["GET /users/@me"]
+    assert code == 2
+    assert lines[-1].startswith("configuration error: DISCORD_TOKEN: Discord rejected the token")
+    assert not any("Traceback" in line for line in lines)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_signal_during_a_run_shuts_down_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
+    data_dir = tmp_path / "data"
+    async with FakeDiscord() as fake:
+        process = await _start_bot(
+            tmp_path, DISCORD_TOKEN=fake.token, DISCORD_API_BASE_URL=fake.base_url,
+            DISCORD_GATEWAY_URL=fake.gateway_url, DATA_DIR=str(data_dir), LOG_LEVEL="INFO",
+        )
+        try:
+            await fake.wait_until_ready(timeout=EXIT_TIMEOUT)
+        except AssertionError:
+            process.kill()
+            raise
+        process.send_signal(stop_signal)
+        code, lines = await _finish(process)
+
+    assert code == 0, lines
+    assert any("engine closed" in line for line in lines)
+    assert lines[-1].endswith("shut down cleanly")
+    assert (data_dir / "intel.db").exists()
+    assert not (data_dir / "intel.db-wal").exists(), "the database was not closed (WAL file left behind)"
