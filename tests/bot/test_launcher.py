@@ -72,6 +72,17 @@ async def test_rejected_token_exits_2_saying_so(tmp_path: Path) -> None:
     assert not any("Traceback" in line for line in lines)
 
 
+async def test_unreachable_discord_exits_1_saying_where(tmp_path: Path) -> None:
+    async with FakeDiscord() as fake:
+        closed_port_url = fake.base_url  # the port is free again once the fake is closed
+    process = await _start_bot(tmp_path, DISCORD_TOKEN="x", DISCORD_API_BASE_URL=closed_port_url,
+                               DATA_DIR=str(tmp_path / "data"))
+    code, lines = await _finish(process)
+
+    assert code == 1
+    assert lines[-1].startswith(f"error: could not reach Discord at {closed_port_url}")
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 async def test_signal_during_a_run_shuts_down_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
     data_dir = tmp_path / "data"
