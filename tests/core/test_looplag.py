@@ -26,7 +26,7 @@ def test_lag_over_the_threshold_is_a_stall_and_under_it_is_not() -> None:
 async def test_a_blocking_call_on_the_loop_is_seen_as_a_stall() -> None:
     async with LoopLagMonitor(interval=0.01, stall_threshold=0.1) as monitor:
         await asyncio.sleep(0.05)
-        time.sleep(0.2)  # deliberately block the loop
+        time.sleep(0.2)  # noqa: ASYNC251 - blocking the loop on purpose is the point of this test
         await asyncio.sleep(0.05)
 
     snapshot = monitor.snapshot()
