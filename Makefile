@@ -28,7 +28,7 @@ install: $(VENV)/.runtime-installed
 install-test: $(VENV)/.test-installed
 
 demo: install
-	$(PY) -m bot console --run "/autointel $(SAMPLE) depth:standard"
+	LOG_LEVEL=WARNING $(PY) -m bot console --run "/autointel $(SAMPLE) depth:standard"
 
 lint: install-test
 	$(PY) -m ruff check bot cogs core tests benchmarks

@@ -483,7 +483,9 @@ class _LazyRuntime:
         if self._runtime is not None:
             return self._runtime
         # Imported here (core.service too) so usage errors, /help and refused input answer at once,
-        # without importing torch and FAISS.
+        # without importing torch and FAISS.  The model loader's own progress bar would garble the
+        # spinner: the stage line already says what is happening.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from core.runtime import IntelRuntime
 
         # One operator at their own terminal: the per-user cooldown that protects a shared bot from
