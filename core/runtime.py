@@ -11,6 +11,7 @@ import logging
 import time
 
 from core.cache import SemanticCache
+from core.cache.verify import VerifyingDecider
 from core.db import Database
 from core.embedder import Embedder, SentenceTransformerEmbedder
 from core.engine.local import LocalEngine
@@ -79,7 +80,7 @@ class IntelRuntime:
         self.llm = await self._start_llm()
         self.cache = SemanticCache.from_settings(
             self.settings, database=self.database, gate=self.gate, embedder=self.embedder,
-            guild_settings=self.guild_settings,
+            guild_settings=self.guild_settings, decider=VerifyingDecider(),
         )
         await self.cache.setup()
         self.service = IntelService(

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from core.guild_settings import Strictness
 
 __all__ = ["Candidate", "HitDecider", "ThresholdDecider"]
 
@@ -24,15 +27,24 @@ class Candidate:
 
 
 class HitDecider(Protocol):
-    def decide(self, query: str, candidates: Sequence[Candidate], *, threshold: float) -> Candidate | None:
-        """Return the candidate to serve, or ``None`` for a miss."""
+    def decide(
+        self, query: str, candidates: Sequence[Candidate], *, threshold: float, strictness: Strictness = "balanced"
+    ) -> Candidate | None:
+        """Return the candidate to serve, or ``None`` for a miss.
+
+        ``threshold`` is the guild's cosine floor; ``strictness`` the guild's verification level
+        (``EffectiveGuildSettings.cache_strictness``), which deciders without levels ignore.  The
+        product's default decider is :class:`core.cache.verify.VerifyingDecider`.
+        """
         ...
 
 
 class ThresholdDecider:
     """The plain rule: serve the nearest entry when its cosine similarity reaches the threshold."""
 
-    def decide(self, query: str, candidates: Sequence[Candidate], *, threshold: float) -> Candidate | None:
+    def decide(
+        self, query: str, candidates: Sequence[Candidate], *, threshold: float, strictness: Strictness = "balanced"
+    ) -> Candidate | None:
         if candidates and candidates[0].similarity >= threshold:
             return candidates[0]
         return None

@@ -35,7 +35,7 @@ from core.db import Database
 from core.embedder import Embedder
 from core.errors import CacheClosedError
 from core.gate import WorkerGate
-from core.guild_settings import GuildSettingsStore
+from core.guild_settings import GuildSettingsStore, Strictness
 from core.settings import Settings
 
 __all__ = ["SemanticCache", "schema_version_of", "type_tag_of"]
@@ -189,18 +189,19 @@ class SemanticCache:
         guild = await self._guild_settings.effective(guild_id)
         return await self._gate.run(
             self._embed_search_decide, index, query_text, namespace=namespace, now=now,
-            threshold=guild.cache_similarity_threshold,
+            threshold=guild.cache_similarity_threshold, strictness=guild.cache_strictness,
         )
 
     def _embed_search_decide(
-        self, index: GuildIndex, query_text: str, *, namespace: str, now: float, threshold: float
+        self, index: GuildIndex, query_text: str, *, namespace: str, now: float, threshold: float,
+        strictness: Strictness,
     ) -> Candidate | None:
         """The one blocking job of a semantic lookup."""
         vector = self._embedder.embed([query_text])[0]
         candidates = index.candidates(vector, namespace=namespace, now=now, limit=self._candidates)
         if not candidates:
             return None
-        return self._decider.decide(query_text, candidates, threshold=threshold)
+        return self._decider.decide(query_text, candidates, threshold=threshold, strictness=strictness)
 
     async def _serve(
         self, row: EntryRow, *, model: type[ModelT], how: HitKind, similarity: float, now: float
