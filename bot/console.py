@@ -71,6 +71,7 @@ Commands (the same as in Discord):
       depth:  how much to extract (default: the DEFAULT_DEPTH setting)
       fresh:  true to skip the cache and analyse again
       Options may appear anywhere on the line; "target:" before the text is accepted too.
+      At the prompt, /autointel with no text asks for a multi-line paste ended by a "." line.
   /help   show this help
   /quit   leave (Ctrl-D and Ctrl-C work too)
 """
@@ -574,20 +575,44 @@ async def _run_commands(settings: Settings, lines: Sequence[str], output: _Outpu
     return EXIT_OK
 
 
+_PASTE_END = "."
+
+
+class _Prompt:
+    """The interactive prompt on stderr; echoes what it read when stdin is not a terminal."""
+
+    def __init__(self, output: _Output) -> None:
+        self._output = output
+        self._stdin = _StdinLines(sys.stdin.fileno())
+        self._echo = not sys.stdin.isatty()
+
+    async def read(self, prompt: str) -> str | None:
+        self._output.stderr.print(Text(prompt, style="bold cyan"), end="")
+        line = await self._stdin.next_line()
+        if line is None:
+            self._output.stderr.print()
+        elif self._echo:
+            self._output.stderr.print(Text(line), soft_wrap=True)
+        return line
+
+    async def read_pasted_text(self) -> str:
+        """Lines up to one holding only ``.`` (or the end of input), for multi-line paste."""
+        self._output.stderr.print(Text(f"Paste the text; end it with a line holding only '{_PASTE_END}'."))
+        lines: list[str] = []
+        while (line := await self.read("... ")) is not None and line.strip() != _PASTE_END:
+            lines.append(line)
+        return "\n".join(lines)
+
+
 async def _run_interactive(settings: Settings, output: _Output) -> int:
-    """The prompt: read, parse, run, until /quit or end of input."""
-    stdin = _StdinLines(sys.stdin.fileno())
-    echo = not sys.stdin.isatty()
+    """The prompt: read, parse, run, until /quit or end of input.
+
+    ``/autointel`` with no text asks for a multi-line paste, since one line is one command.
+    """
+    prompt = _Prompt(output)
     output.chat.print(Text("autointel console: type /help for commands, /quit to leave.", style="bold"))
     async with _LazyRuntime(settings, output) as runtimes:
-        while True:
-            output.stderr.print(Text("autointel> ", style="bold cyan"), end="")
-            line = await stdin.next_line()
-            if line is None:
-                output.stderr.print()
-                break
-            if echo:
-                output.stderr.print(Text(line), soft_wrap=True)
+        while (line := await prompt.read("autointel> ")) is not None:
             try:
                 command = parse_command(line)
             except ConsoleUsageError as exc:
@@ -597,6 +622,8 @@ async def _run_interactive(settings: Settings, output: _Output) -> int:
                 continue
             if command.name == "quit":
                 break
+            if command.name == "autointel" and not command.target:
+                command = command.model_copy(update={"target": await prompt.read_pasted_text()})
             await _execute(runtimes, command, output)
     return EXIT_OK
 

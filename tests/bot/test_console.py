@@ -351,8 +351,9 @@ def test_unknown_command_exits_2_without_loading_the_model(tmp_path: Path) -> No
 
 
 def test_interactive_mode_reads_commands_from_stdin_until_quit(tmp_path: Path) -> None:
+    pasted_article = (REPO_ROOT / "samples" / "sleep_and_screens.md").read_text(encoding="utf-8")
     commands = (
-        f"/help\n/bogus\n/autointel {SAMPLE_ARTICLE} depth:quick\n"
+        f"/help\n/bogus\n/autointel depth:quick\n{pasted_article}\n.\n"
         f"/autointel {MARKUP_TEXT}\n/quit\n/autointel never runs\n"
     )
 
@@ -361,8 +362,9 @@ def test_interactive_mode_reads_commands_from_stdin_until_quit(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert "/autointel <text | path to a .txt/.md file>" in result.stdout
     assert "error: Unknown command '/bogus'" in result.stderr
-    assert result.stdout.count("Intelligence report: renewables_article.md") == 1
-    assert result.stdout.count("Intelligence report: pasted text") == 1
+    assert "Paste the text; end it with a line holding only '.'" in result.stderr
+    assert result.stdout.count("Intelligence report: pasted text") == 2
+    assert "Depth: quick" in result.stdout and "Brookfield" in result.stdout
     assert "[bold red]x[/]" in result.stdout, "markup in a source is shown literally"
     assert "never runs" not in result.stdout
     assert "Traceback" not in result.stderr
