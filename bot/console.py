@@ -376,8 +376,8 @@ class _Output:
         self.stdout.print(render_report(result.report, cache_hit=result.cache_hit, notices=result.notices))
         self.stdout.print(Text(f"Done in {result.elapsed_seconds:.1f} s.", style="dim"))
 
-    def error(self, error: BaseException) -> None:
-        line = Text("error: ", style="bold red")
+    def error(self, error: BaseException, *, prefix: str = "error") -> None:
+        line = Text(f"{prefix}: ", style="bold red")
         line.append(str(error) or type(error).__name__)
         self.stderr.print(line, soft_wrap=True)
 
@@ -636,7 +636,7 @@ async def run_console(settings: Settings, *, commands: list[str] | None, as_json
             return await _run_commands(settings, commands, output)
         return await _run_interactive(settings, output)
     except ConfigError as exc:
-        output.error(exc)
+        output.error(exc, prefix="configuration error")  # worded as bot/__main__.py words it
         return EXIT_USAGE
     except IntelError as exc:
         output.error(exc)

@@ -274,11 +274,13 @@ def _console_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def _run_console(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _run_console(
+    tmp_path: Path, *args: str, stdin: str | None = None, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", "console", *args],
         cwd=tmp_path,
-        env=_console_env(tmp_path),
+        env={**_console_env(tmp_path), **(extra_env or {})},
         input=stdin,
         capture_output=True,
         text=True,
@@ -348,6 +350,19 @@ def test_unknown_command_exits_2_without_loading_the_model(tmp_path: Path) -> No
     assert result.returncode == 2
     assert result.stderr.strip() == "error: Unknown command '/frobnicate' (type /help for usage)"
     assert not (tmp_path / "data").exists()
+
+
+def test_missing_embedding_model_is_a_configuration_error_exit_2(tmp_path: Path) -> None:
+    missing_model = {"EMBEDDING_MODEL": str(tmp_path / "no-model")}
+
+    result = _run_console(tmp_path, "--run", f"/autointel {SAMPLE_ARTICLE}", extra_env=missing_model)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    error_lines = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(error_lines) == 1
+    assert error_lines[0].startswith("configuration error: EMBEDDING_MODEL: no model directory at")
+    assert "Traceback" not in result.stderr
 
 
 def test_interactive_mode_reads_commands_from_stdin_until_quit(tmp_path: Path) -> None:
