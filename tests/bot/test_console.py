@@ -262,7 +262,8 @@ def test_synthesis_and_failed_sources_are_shown_when_present() -> None:
 
 
 def _console_env(tmp_path: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DISCORD_", "LLM_"))}
+    # No setting leaks in from the developer's or CI's environment: every run starts from defaults.
+    env = {key: value for key, value in os.environ.items() if key.lower() not in Settings.model_fields}
     env.update(
         PYTHONPATH=str(REPO_ROOT),
         DATA_DIR=str(tmp_path / "data"),
