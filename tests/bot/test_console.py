@@ -370,7 +370,7 @@ def test_interactive_mode_reads_commands_from_stdin_until_quit(tmp_path: Path) -
     pasted_article = (REPO_ROOT / "samples" / "sleep_and_screens.md").read_text(encoding="utf-8")
     commands = (
         f"/help\n/bogus\n/autointel depth:quick\n{pasted_article}\n.\n"
-        f"/autointel {MARKUP_TEXT}\n/quit\n/autointel never runs\n"
+        f"/autointel {MARKUP_TEXT}\n/autointel {MARKUP_TEXT}\n/quit\n/autointel never runs\n"
     )
 
     result = _run_console(tmp_path, stdin=commands)
@@ -379,7 +379,8 @@ def test_interactive_mode_reads_commands_from_stdin_until_quit(tmp_path: Path) -
     assert "/autointel <text | path to a .txt/.md file>" in result.stdout
     assert "error: Unknown command '/bogus'" in result.stderr
     assert "Paste the text; end it with a line holding only '.'" in result.stderr
-    assert result.stdout.count("Intelligence report: pasted text") == 2
+    assert result.stdout.count("Intelligence report: pasted text") == 3
+    assert result.stdout.count("Served from cache (exact, similarity 1.00, age ") == 1, "the repeat is a hit"
     assert "Depth: quick" in result.stdout and "Brookfield" in result.stdout
     assert "[bold red]x[/]" in result.stdout, "markup in a source is shown literally"
     assert "never runs" not in result.stdout
