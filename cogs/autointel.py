@@ -39,8 +39,8 @@ class ThrottledResponseEditor:
 
     :meth:`progress` is a :data:`~core.progress.ProgressSink`: it never waits for Discord.  The first
     update is shown at once; later ones within the interval are coalesced and the latest is shown when
-    the interval has passed.  :meth:`finish` drops any pending update and shows the final state,
-    always, no sooner than ``interval`` after the previous edit.  :meth:`cancel` drops pending work.
+    the interval has passed, so the last stage is never lost.  :meth:`finish` drops any pending
+    update and shows the final state (the report) at once.  :meth:`cancel` drops pending work.
     """
 
     def __init__(self, interaction: discord.Interaction, *, heading: str, interval: float = PROGRESS_EDIT_INTERVAL) -> None:
@@ -63,10 +63,13 @@ class ThrottledResponseEditor:
             self._flush_task = asyncio.get_running_loop().create_task(self._flush_pending())
 
     async def finish(self, **edit: Any) -> None:
-        """Show the final state (``edit_original_response`` keyword arguments)."""
+        """Show the final state (``edit_original_response`` keyword arguments) at once.
+
+        The final edit is not held back by the interval: it replaces whatever progress was pending,
+        and making the user wait up to a second for the report would buy nothing.
+        """
         await self.cancel()
         async with self._lock:
-            await self._wait_for_interval()
             await self._edit(**edit)
 
     async def cancel(self) -> None:
@@ -174,7 +177,7 @@ class AutointelCog(commands.Cog, name="Autointel"):
         await self._analyse_and_reply(interaction, request)
 
     async def _analyse_and_reply(self, interaction: discord.Interaction, request: AutointelRequest) -> None:
-        heading = f"**Analysing** (depth: {request.depth or 'server default'})"
+        heading = "**Analysing**" + (f" (depth: {request.depth})" if request.depth else "")
         editor = ThrottledResponseEditor(interaction, heading=heading)
         try:
             result = await self.bot.service.autointel(request, progress=editor.progress)

@@ -83,9 +83,9 @@ async def test_progress_is_edited_in_at_most_about_once_a_second(intel_bot: Runn
     final = await _final_report(fake, log)
 
     progress_edits = [edit for edit in log.edits if edit is not final]
-    assert progress_edits, "no progress was shown before the report"
+    assert len(progress_edits) >= 2, "progress was not shown while the report was being made"
     assert all("⏳" in (edit.content or "") for edit in progress_edits)
-    edit_times = [edit.at for edit in log.edits]
+    edit_times = [edit.at for edit in progress_edits]
     gaps = [later - earlier for earlier, later in itertools.pairwise(edit_times)]
     assert all(gap >= 0.75 for gap in gaps), f"edits came faster than about once a second: {gaps}"
     assert log.edits[-1] is final
