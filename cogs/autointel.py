@@ -191,7 +191,7 @@ class AutointelCog(commands.Cog, name="Autointel"):
         )
         _log.info(
             "/autointel for user %s in guild %s: %d words in %.1fs",
-            request.user_id, request.guild_id, sum(s.words for s in result.report.sources), result.elapsed_seconds,
+            request.user_id, request.guild_id, sum(source.words for source in result.report.sources), result.elapsed_seconds,
         )
 
 
