@@ -71,5 +71,5 @@ def configure_logging(settings: Settings, *, stream: object = None) -> None:
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     # discord.py, httpx and model loaders are chatty at INFO; keep their warnings.
-    for noisy in ("discord.gateway", "discord.client", "httpx", "httpcore", "sentence_transformers"):
+    for noisy in ("discord.gateway", "discord.client", "httpx", "httpcore", "sentence_transformers", "faiss.loader"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
