@@ -57,7 +57,7 @@ _PAST_PERFECT_RE = re.compile(r"\bhad\b", re.IGNORECASE)
 _WILL_AS_NOUN_RE = re.compile(r"\b(?:the|political|free|good|ill|own|their|his|her)\s+will\b", re.IGNORECASE)
 
 _CAPITAL_SPAN_RE = re.compile(
-    r"\b[A-Z][\w’'&-]*[a-z][\w’'&-]*(?:\s+(?:(?:of|for|de|du|van|von|der|la|le|&)\s+)?"
+    r"\b[A-Z][\w’'&-]*[a-z][\w’'&-]*(?:\s+(?:(?:of|for|de|du|van|von|der|la|le|&)\s+(?:the\s+)?)?"
     r"[A-Z][\w’'&-]*[a-z][\w’'&-]*)*"
 )
 _ACRONYM_RE = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z]{2,6}\b")
@@ -90,6 +90,8 @@ _GENERIC_ACRONYMS = frozenset(
     """AI CEO CFO CTO GDP EV EVS PDF URL API IT TV PC USB GPS DNA RNA OK FAQ HTML LED LNG GW MW KW
     KWH MWH GWH TWH AM PM CO NB PS VAT IPO ESG FY HQ ID""".split()
 )
+_CONNECTOR_RE = re.compile(r"\s+(?:of|for|de|du|van|von|der|la|le|&)\s+(?:the\s+)?")
+_PLACE_HEADS = frozenset("Gulf Bay Sea Isle Isles Cape Republic Kingdom State States City Port Mount Lake".split())
 _FIGURE_LABELS = frozenset({"DATE", "MONEY", "PERCENT"})
 _LEADING_WORDS_RE = re.compile(r"^(?:The|A|An|This|That|These|Those|In|On|At|By|For|From)\s+")
 
@@ -122,7 +124,11 @@ def is_checkable(text: str) -> bool:
 
 
 def extract_claims(state: AnalysisState) -> list[Claim]:
-    """The strongest claims (figures and forecasts first, then by salience), in document order."""
+    """The strongest claims, in document order.
+
+    Figures and forecasts rank first, then checkable claims, then by salience; with several
+    sources, the best claim of each source is taken in turn so every source is heard.
+    """
     ranked: list[tuple[float, int, Claim]] = []
     for sentence in state.sentences:
         if sentence.clean.endswith("?") or sentence.words < 5:
@@ -134,8 +140,14 @@ def extract_claims(state: AnalysisState) -> list[Claim]:
         claim = Claim(text=sentence.clean, kind=kind, checkable=checkable, source_index=sentence.source_index)
         ranked.append((priority, sentence.index, claim))
     ranked.sort(key=lambda item: (-item[0], item[1]))
-    chosen = sorted(ranked[: state.profile.claims], key=lambda item: item[1])
-    return [claim for _, _, claim in chosen]
+    turn_in_source = Counter[int]()
+    turns = []
+    for priority, index, claim in ranked:
+        turns.append((turn_in_source[claim.source_index], -priority, index, claim))
+        turn_in_source[claim.source_index] += 1
+    turns.sort(key=lambda item: item[:3])
+    chosen = sorted(turns[: state.profile.claims], key=lambda item: item[2])
+    return [claim for *_, claim in chosen]
 
 
 def find_entities(text: str) -> Iterator[tuple[str, str]]:
@@ -162,13 +174,29 @@ def _acronyms(text: str) -> Iterator[tuple[str, str]]:
 
 def _named_spans(text: str) -> Iterator[tuple[str, str]]:
     for match in _CAPITAL_SPAN_RE.finditer(text):
-        name, start = _without_leading_words(match.group(), match.start())
-        words = name.split()
-        if not words or (len(words) == 1 and (start == 0 or name.lower() in STOPWORDS)):
-            continue
-        if re.fullmatch(_MONTHS, words[0]) and len(words) == 1:
-            continue
-        yield name, _span_label(text, name, start)
+        for part, part_start in _split_connectors(match.group(), match.start()):
+            yield from _named_span(text, part, part_start)
+
+
+def _split_connectors(name: str, start: int) -> Iterator[tuple[str, int]]:
+    """"Maria Lopez of Acme" is two names; "Bank of England" and "Gulf of Mexico" are one."""
+    piece_start = 0
+    for connector in _CONNECTOR_RE.finditer(name):
+        head = name[piece_start : connector.start()].split()[-1]
+        if head not in _ORG_SUFFIXES and head not in _PLACE_HEADS:
+            yield name[piece_start : connector.start()], start + piece_start
+            piece_start = connector.end()
+    yield name[piece_start:], start + piece_start
+
+
+def _named_span(text: str, span: str, span_start: int) -> Iterator[tuple[str, str]]:
+    name, start = _without_leading_words(span, span_start)
+    words = name.split()
+    if not words or (len(words) == 1 and (start == 0 or name.lower() in STOPWORDS)):
+        return
+    if len(words) == 1 and re.fullmatch(_MONTHS, words[0]):
+        return
+    yield name, _span_label(text, name, start)
 
 
 def _without_leading_words(name: str, start: int) -> tuple[str, int]:
@@ -182,8 +210,8 @@ def _without_leading_words(name: str, start: int) -> tuple[str, int]:
 
 def _span_label(text: str, name: str, start: int) -> str:
     words = name.split()
-    if words[-1] in _ORG_SUFFIXES:
-        return "ORG"
+    if words[-1] in _ORG_SUFFIXES or (len(words) > 2 and words[0] in _ORG_SUFFIXES and words[1] in ("of", "for")):
+        return "ORG"  # "Energy Agency", "Bank of England", "Ministry of Health"
     if _TITLE_BEFORE_RE.search(text[:start]) or (
         2 <= len(words) <= 3 and _SPEECH_AFTER_RE.match(text[start + len(name) :])
     ):
@@ -194,7 +222,10 @@ def _span_label(text: str, name: str, start: int) -> str:
 
 
 def extract_entities(state: AnalysisState) -> list[Entity]:
-    """Entities across all sentences: most mentioned first, labels by majority, capped by depth."""
+    """Entities across all sentences, capped by depth: names (most mentioned first), then figures.
+
+    A name's label is the majority of its specific labels; unlabelled (OTHER) names need 2 mentions.
+    """
     mentions = Counter[str]()
     labels: dict[str, Counter[str]] = {}
     first_seen: dict[str, int] = {}
@@ -205,7 +236,7 @@ def extract_entities(state: AnalysisState) -> list[Entity]:
             first_seen.setdefault(name, sentence.index)
     mentions = _merge_surnames(mentions, labels)
     kept = [name for name in mentions if mentions[name] >= 2 or _label_of(labels[name]) != "OTHER"]
-    kept.sort(key=lambda name: (-mentions[name], _label_of(labels[name]) in _FIGURE_LABELS, first_seen[name], name))
+    kept.sort(key=lambda name: (_label_of(labels[name]) in _FIGURE_LABELS, -mentions[name], first_seen[name], name))
     return [
         Entity(name=name, label=_label_of(labels[name]), mentions=mentions[name])
         for name in kept[: state.profile.entities]

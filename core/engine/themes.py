@@ -43,7 +43,8 @@ _KEYWORD_STOPWORDS = frozenset(
     around roughly about average typical typically recent recently current currently early
     later late least instead whether""".split()
 )
-_KMEANS_REDOS = 2
+#: k-means starts per k, the best kept; 2 starts often settle in a poor split of mixed sources.
+_KMEANS_REDOS = 8
 
 
 def cluster_sentences(embeddings: np.ndarray, *, max_themes: int) -> np.ndarray:
@@ -117,7 +118,8 @@ def _silhouette(sample_similarity: np.ndarray, labels: np.ndarray, sample: np.nd
     other_distance[:, counts == 0] = np.inf
     nearest_other = other_distance.min(axis=1)
     widest = np.maximum(own_distance, nearest_other)
-    scores = np.where(widest > 0, (nearest_other - own_distance) / np.where(widest > 0, widest, 1), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(widest > 0, (nearest_other - own_distance) / np.where(widest > 0, widest, 1), 0.0)
     scores[own_count <= 1] = 0.0
     return float(scores.mean())
 

@@ -48,5 +48,16 @@ def test_entities_are_labelled_from_their_context() -> None:
     }
 
 
+def test_of_joins_an_organisation_but_not_a_person_to_their_employer() -> None:
+    assert list(find_entities("A survey by the University of the North found that the Bank of England agreed.")) == [
+        ("University of the North", "ORG"),
+        ("Bank of England", "ORG"),
+    ]
+    assert list(find_entities("They met Dr. Wei Zhang of Acme Motors yesterday.")) == [
+        ("Wei Zhang", "PERSON"),
+        ("Acme Motors", "ORG"),
+    ]
+
+
 def test_capitalised_first_word_of_a_sentence_is_not_an_entity() -> None:
     assert list(find_entities("Farmers harvest ripe coffee cherries by hand.")) == []
