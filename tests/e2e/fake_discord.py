@@ -227,6 +227,13 @@ class FakeDiscord:
         assert live, "no bot is connected to the fake gateway"
         await live[-1].send_dispatch(event, data)
 
+    async def disconnect(self, *, code: int = 4000) -> None:
+        """Close the bot's gateway connection as Discord does on a server error (the bot resumes)."""
+        for session in self._sessions:
+            if not session.socket.closed:
+                session.ready = False
+                await session.socket.close(code=code, message=b"Unknown error.")
+
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
         await socket.prepare(request)

@@ -151,3 +151,13 @@ async def test_every_reply_in_these_flows_sets_allowed_mentions_none(intel_bot: 
     assert log.callback is not None
     for request in message_requests(intel_bot.fake.requests):
         assert_cannot_ping(request)
+
+
+async def test_bot_resumes_after_the_gateway_drops_and_keeps_answering(intel_bot: RunningBot) -> None:
+    fake = intel_bot.fake
+    await fake.disconnect(code=4000)
+    await fake.wait_for(lambda: fake.resume_count == 1, timeout=30, what="a RESUME")
+
+    log = await fake.run_command("autointel", {"target": "https://example.com/after-resume"})
+    assert fake.identify_count == 1
+    assert log.callback is not None and "URL analysis" in (log.callback.content or "")
