@@ -101,6 +101,7 @@ async def test_every_message_respects_discord_limits_and_pings_nobody(intel_bot:
     assert checked >= 2
     for request in message_requests(fake.requests):
         assert_cannot_ping(request)
+    assert not fake.unhandled, [request.route for request in fake.unhandled]
 
 
 async def test_mentions_in_the_source_cannot_ping(intel_bot: RunningBot) -> None:
