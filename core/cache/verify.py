@@ -3,7 +3,8 @@
 :class:`VerifyingDecider` implements :class:`~core.cache.decision.HitDecider`.  For each candidate,
 best first, it checks (see ``docs/cache_verification.md`` for the measurements behind each rule):
 
-1. cosine similarity at least the level's floor (and at least the caller's ``threshold``);
+1. cosine similarity at least the guild's ``threshold`` plus the level's offset (a candidate worded
+   the same as the query, typos and aliases forgiven, has a lower, absolute floor);
 2. no hard mismatch: the same numbers and years, the same negation, no swapped direction
    (``A beat B`` / ``B beat A``); these refuse at every strictness level;
 3. content words: what one side has and the other lacks, weighted by rarity, stays under the
@@ -29,6 +30,7 @@ from core.cache.verify_features import PairFeatures, TextProfile, compare_profil
 
 __all__ = [
     "DEFAULT_POLICIES",
+    "DEFAULT_THRESHOLD",
     "Strictness",
     "Verdict",
     "VerificationPolicy",
@@ -40,6 +42,8 @@ _log = logging.getLogger(__name__)
 
 Strictness = Literal["lenient", "balanced", "strict"]
 
+DEFAULT_THRESHOLD = 0.92
+"""The process default of ``Settings.cache_similarity_threshold``, which the offsets were tuned with."""
 _RARITY_CEILING = 7.0  # wordfreq's Zipf scale: ~7.7 for "the", ~3 for rare words, 0 for unknown ones
 
 
@@ -48,7 +52,8 @@ class VerificationPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    min_similarity: float = Field(gt=0.0, le=1.0)
+    similarity_offset: float = Field(ge=-0.3, le=0.3)
+    """Added to the guild's similarity threshold to give this level's cosine floor."""
     min_similarity_same_wording: float = Field(gt=0.0, le=1.0)
     """Floor for a candidate worded the same as the query (typos, aliases): embeddings of
     misspelt words drift far, the words themselves do not."""
@@ -60,13 +65,16 @@ class VerificationPolicy(BaseModel):
 # Chosen on the tuning split (pairs 10,000-29,999 of the seed-4 shuffle); see docs/cache_verification.md.
 DEFAULT_POLICIES: Mapping[Strictness, VerificationPolicy] = {
     "lenient": VerificationPolicy(
-        min_similarity=0.85, min_similarity_same_wording=0.60, max_unmatched_weight=6.0, max_substitution_weight=2.0
+        similarity_offset=-0.09, min_similarity_same_wording=0.65, max_unmatched_weight=6.0,
+        max_substitution_weight=1.0,
     ),
     "balanced": VerificationPolicy(
-        min_similarity=0.88, min_similarity_same_wording=0.70, max_unmatched_weight=4.0, max_substitution_weight=1.5
+        similarity_offset=-0.05, min_similarity_same_wording=0.70, max_unmatched_weight=6.0,
+        max_substitution_weight=2.0,
     ),
     "strict": VerificationPolicy(
-        min_similarity=0.92, min_similarity_same_wording=0.80, max_unmatched_weight=2.5, max_substitution_weight=0.5
+        similarity_offset=0.0, min_similarity_same_wording=0.80, max_unmatched_weight=3.0,
+        max_substitution_weight=1.0,
     ),
 }
 
@@ -113,8 +121,8 @@ class WordRarity:
 class VerifyingDecider:
     """A :class:`~core.cache.decision.HitDecider` that checks numbers, negation, direction and words.
 
-    ``decide(..., strictness=...)`` picks the level; ``threshold`` (the guild's similarity
-    threshold) is an extra floor on cosine similarity.
+    ``decide(..., strictness=...)`` picks the level; the guild's similarity ``threshold`` plus the
+    level's ``similarity_offset`` is the cosine floor, so one knob moves every level together.
     """
 
     def __init__(
@@ -147,12 +155,12 @@ class VerifyingDecider:
         query: str,
         candidates: Sequence[Candidate],
         *,
-        threshold: float = 0.0,
+        threshold: float = DEFAULT_THRESHOLD,
         strictness: Strictness = "balanced",
     ) -> list[Verdict]:
         """Judge candidates best first, stopping at the first accepted one."""
         policy = self._policies[strictness]
-        floor = max(policy.min_similarity, threshold)
+        floor = min(1.0, threshold + policy.similarity_offset)
         lowest_floor = min(floor, policy.min_similarity_same_wording)
         query_profile: TextProfile | None = None
         verdicts: list[Verdict] = []

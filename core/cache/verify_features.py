@@ -93,7 +93,7 @@ _CONTRACTIONS = (
 )
 _US_ABBREVIATION = re.compile(r"\bU\.?S\.?(?:A\.?)?(?=\W|$)")
 _UK_ABBREVIATION = re.compile(r"\bU\.?K\.?(?=\W|$)")
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*[a-z]*|[a-z]+")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*[a-z]*|[a-z]+(?:\+\+|#)?")  # keeps C++, C#, F#
 _DIGIT_TOKEN = re.compile(r"(\d+(?:[.,]\d+)*)([a-z]*)")
 _INFLECTIONS = frozenset({"s", "es", "ing", "ed", "d", "er", "ly"})
 _MAX_ALIAS_LENGTH = max(len(key) for key in _ALIASES)

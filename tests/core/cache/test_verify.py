@@ -43,7 +43,7 @@ def judged_pairs(embedder: Embedder) -> list[JudgedPair]:
     for pair, stored_vector, query_vector in zip(pairs, stored, queries, strict=True):
         similarity = float(stored_vector @ query_vector)
         served = {
-            level: decider.decide(pair.query, [_candidate(pair.stored, similarity)], threshold=0.0,
+            level: decider.decide(pair.query, [_candidate(pair.stored, similarity)], threshold=0.92,
                                   strictness=level) is not None
             for level in DEFAULT_POLICIES
         }
@@ -83,7 +83,7 @@ def test_near_misses_are_close_enough_that_cosine_alone_would_serve_them(judged_
 
 def test_year_mismatch_refuses_even_at_similarity_one() -> None:
     decider = VerifyingDecider()
-    served = decider.decide("Apple revenue 2023", [_candidate("Apple revenue 2022", 0.999)], threshold=0.0,
+    served = decider.decide("Apple revenue 2023", [_candidate("Apple revenue 2022", 0.999)], threshold=0.92,
                             strictness="lenient")
     assert served is None
 
@@ -98,26 +98,26 @@ def test_second_candidate_served_when_the_nearest_is_a_near_miss() -> None:
         _candidate("What was Apple's revenue in 2022?", 0.97, entry_id=1),
         _candidate("How much revenue did Apple make in 2023?", 0.93, entry_id=2),
     ]
-    served = VerifyingDecider().decide("What was Apple's revenue in 2023?", candidates, threshold=0.0)
+    served = VerifyingDecider().decide("What was Apple's revenue in 2023?", candidates, threshold=0.92)
     assert served is not None and served.entry_id == 2
 
 
 def test_candidate_below_the_floor_is_a_miss() -> None:
     served = VerifyingDecider().decide("How do I learn Python?", [_candidate("How do I learn Rust?", 0.6)],
-                                       threshold=0.0)
+                                       threshold=0.92)
     assert served is None
 
 
-def test_guild_threshold_is_an_extra_floor() -> None:
+def test_guild_threshold_moves_the_floor() -> None:
     candidates = [_candidate("How can I learn Python online?", 0.93)]
     decider = VerifyingDecider()
-    assert decider.decide("How do I learn Python online?", candidates, threshold=0.0) is not None
-    assert decider.decide("How do I learn Python online?", candidates, threshold=0.95) is None
+    assert decider.decide("How do I learn Python online?", candidates, threshold=0.92) is not None
+    assert decider.decide("How do I learn Python online?", candidates, threshold=0.99) is None
 
 
 def test_typo_served_below_the_similarity_floor_when_worded_the_same() -> None:
     served = VerifyingDecider().decide(
-        "What is the populaton of Canada?", [_candidate("What is the population of Canada?", 0.74)], threshold=0.0
+        "What is the populaton of Canada?", [_candidate("What is the population of Canada?", 0.74)], threshold=0.92
     )
     assert served is not None
 
@@ -126,13 +126,13 @@ def test_strict_refuses_what_lenient_serves() -> None:
     decider = VerifyingDecider()
     candidates = [_candidate("What are the best ways to save money?", 0.89)]
     query = "What are good ways to save money each month?"
-    assert decider.decide(query, candidates, threshold=0.0, strictness="lenient") is not None
-    assert decider.decide(query, candidates, threshold=0.0, strictness="strict") is None
+    assert decider.decide(query, candidates, threshold=0.92, strictness="lenient") is not None
+    assert decider.decide(query, candidates, threshold=0.92, strictness="strict") is None
 
 
 def test_custom_policies_replace_the_defaults() -> None:
-    loose = VerificationPolicy(min_similarity=0.5, min_similarity_same_wording=0.5,
+    loose = VerificationPolicy(similarity_offset=-0.3, min_similarity_same_wording=0.5,
                                max_unmatched_weight=99, max_substitution_weight=99)
     decider = VerifyingDecider(policies={"lenient": loose, "balanced": loose, "strict": loose})
-    served = decider.decide("Apple's profit", [_candidate("Apple's revenue", 0.6)], threshold=0.0)
+    served = decider.decide("Apple's profit", [_candidate("Apple's revenue", 0.7)], threshold=0.92)
     assert served is not None
