@@ -70,39 +70,56 @@ async def _run_until_stopped(settings: Settings, runtime: IntelRuntime) -> int:
 
     assert settings.discord_token is not None
     bot = IntelBot(settings=settings, runtime=runtime)
+    shutdown = _Shutdown()
     try:
         async with bot:
-            async with _close_on_signals(bot):
+            async with _close_on_signals(bot, shutdown):
                 await bot.start(settings.discord_token.get_secret_value())
-    except discord.LoginFailure:
+    except Exception as error:
+        if shutdown.requested:
+            # A signal during start-up closes the runtime under setup_hook; that is a clean stop.
+            _log.info("stopped during start-up", exc_info=_log.isEnabledFor(logging.DEBUG))
+            return EXIT_OK
+        return _exit_code_for_failure(error, settings)
+    _log.info("shut down cleanly")
+    return EXIT_OK
+
+
+def _exit_code_for_failure(error: Exception, settings: Settings) -> int:
+    """One clear line on stderr for why the bot stopped, and the exit code that goes with it."""
+    if isinstance(error, discord.LoginFailure):
         return _fail(
             "configuration error: DISCORD_TOKEN: Discord rejected the token; copy it again from the "
             "Developer Portal (Bot > Reset Token)",
             EXIT_CONFIG,
         )
-    except ConfigError as exc:
-        return _fail(f"configuration error: {exc}", EXIT_CONFIG)
-    except (aiohttp.ClientError, OSError, discord.GatewayNotFound) as exc:
-        _log.debug("connection failure", exc_info=True)
+    if isinstance(error, ConfigError):
+        return _fail(f"configuration error: {error}", EXIT_CONFIG)
+    if isinstance(error, aiohttp.ClientError | OSError | discord.GatewayNotFound):
+        _log.debug("connection failure", exc_info=error)
         where = settings.discord_api_base_url or "discord.com"
-        return _fail(f"error: could not reach Discord at {where}: {exc or type(exc).__name__}", EXIT_FAILURE)
-    except IntelError as exc:
-        return _fail(f"error: {exc}", EXIT_FAILURE)
-    except Exception:
-        _log.exception("the bot stopped on an unexpected error")
-        return _fail("error: the bot stopped on an unexpected error; see the log above", EXIT_FAILURE)
-    _log.info("shut down cleanly")
-    return EXIT_OK
+        return _fail(f"error: could not reach Discord at {where}: {error or type(error).__name__}", EXIT_FAILURE)
+    if isinstance(error, IntelError):
+        return _fail(f"error: {error}", EXIT_FAILURE)
+    _log.error("the bot stopped on an unexpected error", exc_info=error)
+    return _fail("error: the bot stopped on an unexpected error; see the log above", EXIT_FAILURE)
+
+
+class _Shutdown:
+    """Whether a shutdown signal has arrived."""
+
+    requested = False
 
 
 @contextlib.asynccontextmanager
-async def _close_on_signals(bot: IntelBot) -> AsyncIterator[None]:
+async def _close_on_signals(bot: IntelBot, shutdown: _Shutdown) -> AsyncIterator[None]:
     """SIGINT/SIGTERM close the bot, which makes ``bot.start`` return; on exit, wait for that close."""
     loop = asyncio.get_running_loop()
     closing: set[asyncio.Task[None]] = set()
 
     def request_close(signame: str) -> None:
         _log.info("received %s, shutting down", signame)
+        shutdown.requested = True
         task = loop.create_task(bot.close())
         closing.add(task)
         task.add_done_callback(closing.discard)

@@ -104,3 +104,23 @@ async def test_signal_during_a_run_shuts_down_cleanly(tmp_path: Path, stop_signa
     assert lines[-1].endswith("shut down cleanly")
     assert (data_dir / "intel.db").exists()
     assert not (data_dir / "intel.db-wal").exists(), "the database was not closed (WAL file left behind)"
+
+
+async def test_signal_during_start_up_exits_cleanly(tmp_path: Path) -> None:
+    """SIGTERM while setup_hook is still loading the model: exit 0, runtime closed, no traceback."""
+    data_dir = tmp_path / "data"
+    async with FakeDiscord() as fake:
+        process = await _start_bot(
+            tmp_path, DISCORD_TOKEN=fake.token, DISCORD_API_BASE_URL=fake.base_url,
+            DISCORD_GATEWAY_URL=fake.gateway_url, DATA_DIR=str(data_dir), LOG_LEVEL="INFO",
+        )
+        async with asyncio.timeout(EXIT_TIMEOUT):
+            while not any(request.route == "GET /users/@me" for request in fake.requests):  # noqa: ASYNC110 (the fake records requests; polling it is simplest)
+                await asyncio.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        code, lines = await _finish(process)
+        assert fake.identify_count == 0, "the signal was meant to arrive before the gateway connect"
+
+    assert code == 0, lines
+    assert not any("Traceback" in line for line in lines)
+    assert not (data_dir / "intel.db-wal").exists(), "the database was not closed (WAL file left behind)"
