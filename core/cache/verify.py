@@ -70,11 +70,11 @@ DEFAULT_POLICIES: Mapping[Strictness, VerificationPolicy] = {
     ),
     "balanced": VerificationPolicy(
         similarity_offset=-0.05, min_similarity_same_wording=0.70, max_unmatched_weight=6.0,
-        max_substitution_weight=2.0,
+        max_substitution_weight=1.0,
     ),
     "strict": VerificationPolicy(
         similarity_offset=0.0, min_similarity_same_wording=0.80, max_unmatched_weight=3.0,
-        max_substitution_weight=1.0,
+        max_substitution_weight=0.5,
     ),
 }
 
