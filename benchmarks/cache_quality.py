@@ -196,12 +196,14 @@ def fitted_comparison_rows(eval_lookups: Sequence[Lookup], tune_lookups: Sequenc
     tune_scores = model.predict_proba(tune_x)[:, 1]
     eval_scores = model.predict_proba(np.array([_feature_vector(verifier, lookup) for lookup in eval_lookups]))[:, 1]
     score_of = {id(lookup): value for lookup, value in zip(eval_lookups, eval_scores, strict=True)}
-    rows = []
-    for target in (0.95, 0.90):
-        cutoff = _cutoff_for_precision(tune_scores, tune_y, target)
-        rows.append(score(f"not shipped: LR fitted on tune, P>={target} cut", eval_lookups,
-                          lambda lookup, cut=cutoff: lookup.candidates[0] if score_of[id(lookup)] >= cut else None))
-    return rows
+    positives = sum(lookup.pair.label for lookup in tune_lookups)
+    cutoffs = {f"P>={target} on tune": _cutoff_for_precision(tune_scores, tune_y, target) for target in (0.95, 0.90)}
+    cutoffs["recall 0.40 on tune"] = float(np.sort(tune_scores[tune_y == 1])[::-1][int(0.40 * positives)])
+    return [
+        score(f"not shipped: LR, cut at {name}", eval_lookups,
+              lambda lookup, cut=cutoff: lookup.candidates[0] if score_of[id(lookup)] >= cut else None)
+        for name, cutoff in cutoffs.items()
+    ]
 
 
 def _cutoff_for_precision(scores: np.ndarray, labels: np.ndarray, target: float) -> float:
