@@ -56,7 +56,7 @@ _log = logging.getLogger(__name__)
 #: About 400,000 characters of prose; beyond this the engine refuses rather than swap.
 DEFAULT_MAX_SENTENCES = 10_000
 #: Sentences embedded per trip through the gate: progress moves and other jobs get a turn.
-EMBED_BATCH_SENTENCES = 256
+EMBED_BATCH_SENTENCES = 512
 
 
 class LocalFindings(BaseModel):
