@@ -212,3 +212,15 @@ async def test_too_many_sentences_are_refused_with_the_limit(embedder, gate: Wor
     engine = LocalEngine(embedder=embedder, gate=gate, max_sentences=10)
     with pytest.raises(InputTooLargeError, match="16 sentences"):
         await analyse(engine, sample_text("two_topics"))
+
+
+async def test_shortest_accepted_text_still_gets_a_full_report(engine: LocalEngine) -> None:
+    text = "The town library will reopen in May 2026 after a repair that cost 2 million euros, the mayor said."
+    report = await analyse(engine, text, depth="deep")
+
+    assert report.summary == text
+    assert len(report.themes) == 1 and report.themes[0].size == 1
+    assert report.themes[0].coherence == pytest.approx(1.0, abs=1e-3)
+    assert [insight.evidence for insight in report.key_insights] == [text]
+    assert [(claim.kind, claim.checkable) for claim in report.claims] == [("prediction", True)]
+    assert ("May 2026", "DATE") in {(entity.name, entity.label) for entity in report.entities}
