@@ -40,6 +40,10 @@ class UserCooldowns:
             self._ready_at = {k: at for k, at in self._ready_at.items() if at > now}
         self._ready_at[key] = now + seconds
 
+    def remaining(self, *, guild_id: int, user_id: int) -> float:
+        """Seconds until the user may run the command again (0 when they may now); changes nothing."""
+        return max(0.0, self._ready_at.get((guild_id, user_id), 0.0) - self._clock())
+
     def release(self, *, guild_id: int, user_id: int) -> None:
         """Forget the user's cooldown (their request was refused before any work)."""
         self._ready_at.pop((guild_id, user_id), None)

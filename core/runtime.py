@@ -20,12 +20,17 @@ from core.fetch.reader import SourceReader
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
 from core.llm import HttpChatClient, LLMBackend, SpendLedger
+from core.llm.breaker import BreakerState
+from core.metrics import Metrics
 from core.service import IntelService
 from core.settings import Settings
 
 __all__ = ["IntelRuntime"]
 
 _log = logging.getLogger(__name__)
+
+# The value of the ``intel_llm_breaker_state`` gauge for each breaker state.
+BREAKER_GAUGE_VALUES: dict[BreakerState, float] = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
 
 
 def _limit_native_threads(torch_threads: int) -> None:
@@ -55,6 +60,7 @@ class IntelRuntime:
         )
         self.database = Database(settings.database_path)
         self.guild_settings = GuildSettingsStore(self.database, settings)
+        self.metrics = Metrics()  # the process's registry; the bot serves it when METRICS_PORT is set
         self.service: IntelService | None = None
         self.cache: SemanticCache | None = None
         self.llm: LLMBackend | None = None
@@ -80,7 +86,7 @@ class IntelRuntime:
         self.llm = await self._start_llm()
         self.cache = SemanticCache.from_settings(
             self.settings, database=self.database, gate=self.gate, embedder=self.embedder,
-            guild_settings=self.guild_settings, decider=VerifyingDecider(),
+            guild_settings=self.guild_settings, decider=VerifyingDecider(), metrics=self.metrics,
         )
         await self.cache.setup()
         self.service = IntelService(
@@ -102,9 +108,13 @@ class IntelRuntime:
             base_url=self.settings.llm_base_url, api_key=key.get_secret_value() if key else None
         )
         _log.info("LLM enabled: %s at %s", self.settings.llm_model, self.settings.llm_base_url)
-        return LLMBackend(
-            settings=self.settings, client=client, ledger=ledger, embedder=self.embedder, gate=self.gate
+        backend = LLMBackend(
+            settings=self.settings, client=client, ledger=ledger, embedder=self.embedder, gate=self.gate,
+            metrics=self.metrics,
         )
+        # Read at scrape time, so an open breaker that has cooled down shows as half-open.
+        self.metrics.breaker_state.set_function(lambda: BREAKER_GAUGE_VALUES[backend.breaker.state])
+        return backend
 
     async def close(self) -> None:
         if self._closed:

@@ -132,6 +132,13 @@ class IntelService:
         self._cache = cache
         self._reader = reader
 
+    def cooldown_remaining(self, *, guild_id: int, user_id: int) -> float:
+        """Seconds before this user's next command may start (0 if now); a peek, claims nothing.
+
+        Front ends call it before deferring so a refusal can be ephemeral; the command still claims.
+        """
+        return self._cooldowns.remaining(guild_id=guild_id, user_id=user_id)
+
     async def autointel(
         self, request: AutointelRequest, *, progress: ProgressSink = ignore_progress
     ) -> AutointelResult:

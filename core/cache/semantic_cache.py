@@ -36,6 +36,7 @@ from core.embedder import Embedder
 from core.errors import CacheClosedError
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore, Strictness
+from core.metrics import Metrics
 from core.settings import Settings
 
 __all__ = ["SemanticCache", "schema_version_of", "type_tag_of"]
@@ -90,6 +91,7 @@ class SemanticCache:
         flush_interval_seconds: float = 30.0,
         clock: Callable[[], float] = time.time,
         metadata: MetadataStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._gate = gate
         self._embedder = embedder
@@ -103,6 +105,7 @@ class SemanticCache:
         self._flush_interval = flush_interval_seconds
         self._clock = clock
         self._metadata: MetadataStore = metadata or SqliteMetadataStore(database)
+        self._metrics = metrics
         self._loaded: OrderedDict[int, GuildIndex] = OrderedDict()
         self._last_flush: dict[int, float] = {}
         self._write_locks: dict[int, asyncio.Lock] = {}
@@ -113,12 +116,12 @@ class SemanticCache:
     @classmethod
     def from_settings(
         cls, settings: Settings, *, database: Database, gate: WorkerGate, embedder: Embedder,
-        guild_settings: GuildSettingsStore, decider: HitDecider | None = None,
+        guild_settings: GuildSettingsStore, decider: HitDecider | None = None, metrics: Metrics | None = None,
     ) -> SemanticCache:
         return cls(
             database=database, gate=gate, embedder=embedder, guild_settings=guild_settings,
             directory=settings.data_dir / "cache", capacity=settings.cache_capacity,
-            max_loaded_guilds=settings.cache_max_loaded_guilds, decider=decider,
+            max_loaded_guilds=settings.cache_max_loaded_guilds, decider=decider, metrics=metrics,
         )
 
     async def setup(self) -> None:
@@ -156,6 +159,18 @@ class SemanticCache:
         self, guild_id: int, namespace: str, query_text: str, *, model: type[ModelT], semantic: bool = True
     ) -> CacheHit[ModelT] | None:
         """The value stored for this query in this guild and namespace, or ``None``."""
+        hit = await self._lookup(guild_id, namespace, query_text, model=model, semantic=semantic)
+        self._count_lookup(hit)
+        return hit
+
+    def _count_lookup(self, hit: CacheHit[ModelT] | None) -> None:
+        """Feed the process metrics: one lookup, by the layer that answered it (or a miss)."""
+        if self._metrics is not None:
+            self._metrics.record_cache("miss" if hit is None else hit.how)
+
+    async def _lookup(
+        self, guild_id: int, namespace: str, query_text: str, *, model: type[ModelT], semantic: bool
+    ) -> CacheHit[ModelT] | None:
         self._ensure_open()
         now = self._clock()
         row = await self._metadata.find_by_key(guild_id, namespace, query_key(query_text), now=now)
@@ -179,8 +194,11 @@ class SemanticCache:
         row = await self._metadata.find_by_key(guild_id, namespace, verbatim_key(key), now=now)
         if row is None:
             await self._metadata.record_miss(guild_id, now=now)
-            return None
-        return await self._serve(row, model=model, how="exact", similarity=1.0, now=now)
+            hit = None
+        else:
+            hit = await self._serve(row, model=model, how="exact", similarity=1.0, now=now)
+        self._count_lookup(hit)
+        return hit
 
     async def _semantic_choice(self, guild_id: int, namespace: str, query_text: str, *, now: float) -> Candidate | None:
         index = await self._index_for(guild_id)

@@ -40,6 +40,7 @@ from core.llm.prompts import (
 )
 from core.llm.retry import Deadline, Retrier, RetryPolicy
 from core.llm.schema import InvalidAnswer, LLMReport, llm_report_schema, parse_llm_report
+from core.metrics import Metrics
 from core.models import IntelReport, SourceDocument
 from core.progress import Progress, ProgressSink
 from core.settings import Depth, Settings
@@ -67,8 +68,10 @@ class LLMBackend:
         retrier: Retrier | None = None,
         breaker_policy: BreakerPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.client = client
         self.ledger = ledger
         self.embedder = embedder
@@ -143,17 +146,31 @@ class LLMBackend:
     async def _chat(
         self, build: MessageBuilder, *, model: str, guild_id: int, deadline: Deadline
     ) -> ChatCompletion:
+        """One logical call (retries included), recorded in the ledger and, if set, the metrics."""
         try:
-            completion = await self._attempts(self._request(build, model=model), deadline=deadline)
+            completion = await self._chat_attempts(build, model=model, deadline=deadline)
+        except LLMError as error:
+            if self.metrics is not None:
+                self.metrics.record_llm_call(outcome=type(error).__name__)
+            raise
+        cost = self.prices.cost(completion.usage)
+        await self.ledger.record(guild_id, model=model, usage=completion.usage, cost_usd=cost)
+        if self.metrics is not None:
+            self.metrics.record_llm_call(
+                outcome="ok", prompt_tokens=completion.usage.prompt_tokens,
+                completion_tokens=completion.usage.completion_tokens, cost_usd=cost,
+            )
+        return completion
+
+    async def _chat_attempts(self, build: MessageBuilder, *, model: str, deadline: Deadline) -> ChatCompletion:
+        try:
+            return await self._attempts(self._request(build, model=model), deadline=deadline)
         except LLMResponseFormatError:
             if self.settings.llm_output_mode != "auto" or self.output_mode == "json_object":
                 raise
             _log.warning("%s does not support json_schema output; using JSON mode", self.client.endpoint)
             self.output_mode = "json_object"
-            completion = await self._attempts(self._request(build, model=model), deadline=deadline)
-        cost = self.prices.cost(completion.usage)
-        await self.ledger.record(guild_id, model=model, usage=completion.usage, cost_usd=cost)
-        return completion
+            return await self._attempts(self._request(build, model=model), deadline=deadline)
 
     def _request(self, build: MessageBuilder, *, model: str) -> ChatRequest:
         schema = llm_report_schema() if self.output_mode == "json_schema" else {}
