@@ -12,6 +12,7 @@ say from the retrieved chunks.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import time
@@ -34,9 +35,12 @@ __all__ = [
     "ChunkHit",
     "Citation",
     "ReportLibrary",
+    "ReportMatch",
     "ReportNotFoundError",
     "ReportSummary",
     "extractive_answer",
+    "group_by_report",
+    "report_fingerprint",
 ]
 
 _log = logging.getLogger(__name__)
@@ -53,9 +57,11 @@ CREATE TABLE IF NOT EXISTS reports (
     depth       TEXT NOT NULL,
     engine      TEXT NOT NULL,
     payload     TEXT NOT NULL,
+    fingerprint TEXT NOT NULL DEFAULT '',
     created_at  REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reports_by_guild ON reports (guild_id, id DESC);
+CREATE INDEX IF NOT EXISTS reports_by_fingerprint ON reports (guild_id, fingerprint);
 CREATE TABLE IF NOT EXISTS report_chunks (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     report_id INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
@@ -104,12 +110,47 @@ class Citation(BaseModel):
 
 
 class Answer(BaseModel):
+    """What ``/ask`` says: the answer text (``[n]`` marks cite ``citations[n-1]``), or that there is none."""
+
+    schema_version: int = 1
     question: str
     found: bool
     text: str
     citations: list[Citation] = Field(default_factory=list)
     passages: list[ChunkHit] = Field(default_factory=list)
     engine: str = "extractive"
+
+
+class ReportMatch(BaseModel):
+    """One report found by a search, with its passages that matched, best first."""
+
+    report_id: int
+    title: str
+    best_similarity: float
+    passages: list[ChunkHit]
+
+
+def report_fingerprint(report: IntelReport) -> str:
+    """What identifies one produced report across the cache and the library.
+
+    The creation time, depth, engine and source hashes: a cached copy (even with this request's
+    failed sources added) has the same fingerprint as the row it was saved as.
+    """
+    parts = [report.created_at.isoformat(), report.depth, report.engine.name, report.engine.model]
+    parts += [source.sha256 for source in report.sources]
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+
+
+def group_by_report(hits: Sequence[ChunkHit], *, per_report: int = 3) -> list[ReportMatch]:
+    """Passages grouped by the report they come from; reports ordered by their best passage."""
+    groups: dict[int, list[ChunkHit]] = {}
+    for hit in sorted(hits, key=lambda item: -item.similarity):
+        groups.setdefault(hit.report_id, []).append(hit)
+    return [
+        ReportMatch(report_id=report_id, title=passages[0].title, best_similarity=passages[0].similarity,
+                    passages=passages[:per_report])
+        for report_id, passages in groups.items()
+    ]
 
 
 def report_chunks(report: IntelReport) -> list[tuple[ChunkKind, str]]:
@@ -202,10 +243,10 @@ class ReportLibrary:
         connection = self._database.connection
         async with self._lock(guild_id):
             cursor = await connection.execute(
-                "INSERT INTO reports (guild_id, user_id, title, source_urls, depth, engine, payload, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO reports (guild_id, user_id, title, source_urls, depth, engine, payload, fingerprint,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (guild_id, user_id, report.title[:300], urls, report.depth, report.engine.label,
-                 report.model_dump_json(), self._clock()),
+                 report.model_dump_json(), report_fingerprint(report), self._clock()),
             )
             report_id = int(cursor.lastrowid or 0)
             chunk_ids = []
@@ -277,6 +318,27 @@ class ReportLibrary:
     async def history(self, guild_id: int, *, limit: int = 10, offset: int = 0) -> list[ReportSummary]:
         return await self._summaries("WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
                                      (guild_id, limit, offset))
+
+    async def search_reports(self, *, guild_id: int, query: str, k: int = 24) -> list[ReportMatch]:
+        """The guild's reports whose passages are nearest to ``query``, best report first."""
+        return group_by_report(await self.search(guild_id=guild_id, query=query, k=k))
+
+    async def find_id(self, guild_id: int, report: IntelReport) -> int | None:
+        """The id this guild saved ``report`` under (by :func:`report_fingerprint`), or ``None``."""
+        async with self._database.connection.execute(
+            "SELECT id FROM reports WHERE guild_id = ? AND fingerprint = ? ORDER BY id DESC LIMIT 1",
+            (guild_id, report_fingerprint(report)),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else None
+
+    async def latest_id(self, guild_id: int) -> int:
+        """The newest report id of this guild, 0 when it has none."""
+        async with self._database.connection.execute(
+            "SELECT MAX(id) FROM reports WHERE guild_id = ?", (guild_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
 
     async def count(self, guild_id: int) -> int:
         async with self._database.connection.execute(

@@ -22,6 +22,7 @@ from core.guild_settings import GuildSettingsStore
 from core.llm import HttpChatClient, LLMBackend, SpendLedger
 from core.llm.breaker import BreakerState
 from core.metrics import Metrics
+from core.reports import ReportLibrary
 from core.service import IntelService
 from core.settings import Settings
 
@@ -63,6 +64,7 @@ class IntelRuntime:
         self.metrics = Metrics()  # the process's registry; the bot serves it when METRICS_PORT is set
         self.service: IntelService | None = None
         self.cache: SemanticCache | None = None
+        self.reports: ReportLibrary | None = None
         self.llm: LLMBackend | None = None
         self.started_at: float | None = None
         self._closed = False
@@ -89,7 +91,13 @@ class IntelRuntime:
             guild_settings=self.guild_settings, decider=VerifyingDecider(), metrics=self.metrics,
         )
         await self.cache.setup()
+        self.reports = ReportLibrary(
+            self.database, embedder=self.embedder, gate=self.gate,
+            max_loaded_guilds=self.settings.cache_max_loaded_guilds,
+        )
+        await self.reports.setup()
         self.service = IntelService(
+            reports=self.reports,
             settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm,
             cache=self.cache, reader=SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard),
         )

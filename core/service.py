@@ -10,10 +10,11 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.ask import LLMAnswerWriter, ask_namespace, no_answer
 from core.cache import CacheHit, SemanticCache
 from core.cooldown import UserCooldowns
 from core.engine import AnalysisEngine
@@ -22,6 +23,7 @@ from core.errors import (
     CacheError,
     EmptyInputError,
     InputError,
+    InputTooLargeError,
     LLMError,
     TooManySourcesError,
     UrlNotSupportedError,
@@ -34,10 +36,13 @@ from core.inputs import Attachment, attachment_document, find_urls, text_documen
 from core.llm import LLMBackend, LLMEngine, fallback_reason
 from core.models import SCHEMA_VERSION, IntelReport, SourceDocument
 from core.progress import Progress, ProgressSink, ignore_progress
+from core.reports import Answer, ReportLibrary, extractive_answer
 from core.settings import Depth, Settings
 
 __all__ = [
     "AnalysisOutcome",
+    "AskRequest",
+    "AskResult",
     "AutointelRequest",
     "AutointelResult",
     "CacheHitInfo",
@@ -74,6 +79,29 @@ class CacheHitInfo(BaseModel):
 
 class AutointelResult(BaseModel):
     report: IntelReport
+    report_id: int | None = Field(default=None, description="Its id in the guild's report library")
+    cache_hit: CacheHitInfo | None = None
+    notices: list[str] = Field(default_factory=list)
+    elapsed_seconds: float = 0.0
+
+
+ASK_MAX_CHARS = 500
+NO_REPORTS_TEXT = "This server has no reports yet: run /autointel first, then ask about them."
+
+
+class AskRequest(BaseModel):
+    """One ``/ask`` call: a question about the guild's own past reports."""
+
+    model_config = ConfigDict(frozen=True)
+
+    guild_id: int = Field(ge=0)
+    user_id: int = Field(ge=0)
+    question: str
+    fresh: bool = False
+
+
+class AskResult(BaseModel):
+    answer: Answer
     cache_hit: CacheHitInfo | None = None
     notices: list[str] = Field(default_factory=list)
     elapsed_seconds: float = 0.0
@@ -123,8 +151,10 @@ class IntelService:
         cooldowns: UserCooldowns | None = None,
         cache: SemanticCache | None = None,
         reader: SourceReader | None = None,
+        reports: ReportLibrary | None = None,
     ) -> None:
         self._settings = settings
+        self._reports = reports
         self._guild_settings = guild_settings
         self._local_engine = local_engine
         self._llm = llm
@@ -155,7 +185,8 @@ class IntelService:
             url_hit = await self._cached_by_url(request.guild_id, namespace, url_key, progress=progress)
             if url_hit is not None:
                 return AutointelResult(
-                    report=url_hit.value, cache_hit=_hit_info(url_hit), notices=list(choice.notices),
+                    report=url_hit.value, report_id=await self._saved_id(request.guild_id, url_hit.value),
+                    cache_hit=_hit_info(url_hit), notices=list(choice.notices),
                     elapsed_seconds=time.perf_counter() - started,
                 )
         await progress(Progress("Reading input"))
@@ -174,16 +205,34 @@ class IntelService:
                 )
                 return AutointelResult(
                     report=_with_failures(hit.value, collected), cache_hit=served,
+                    report_id=await self._saved_id(request.guild_id, hit.value),
                     notices=[*choice.notices, *collected.notices], elapsed_seconds=time.perf_counter() - started,
                 )
         outcome = await self._analyse(choice, documents, depth=depth, progress=progress)
         # Stored without this request's failures; the URL key only when every URL was read.
         url_keys = [url_key] if url_key is not None and not collected.failed_sources else []
         await self._remember(request.guild_id, namespace, query_text, outcome.report, keys=url_keys)
+        shown = _with_failures(outcome.report, collected)
         return AutointelResult(
-            report=_with_failures(outcome.report, collected), notices=[*outcome.notices, *collected.notices],
-            elapsed_seconds=time.perf_counter() - started,
+            report=shown, report_id=await self._save(request, shown),
+            notices=[*outcome.notices, *collected.notices], elapsed_seconds=time.perf_counter() - started,
         )
+
+    async def _save(self, request: AutointelRequest, report: IntelReport) -> int | None:
+        """Add a new report to the guild's library (for /ask and /intel); a failure is logged, not shown."""
+        if self._reports is None:
+            return None
+        try:
+            return await self._reports.add(guild_id=request.guild_id, user_id=request.user_id, report=report)
+        except Exception:  # the user still gets the report; the library just misses it
+            _log.exception("could not save the report of guild %s to the library", request.guild_id)
+            return None
+
+    async def _saved_id(self, guild_id: int, report: IntelReport) -> int | None:
+        """The library id a cached report was saved under, if it is still there."""
+        if self._reports is None:
+            return None
+        return await self._reports.find_id(guild_id, report)
 
     async def _cached_report(
         self, guild_id: int, namespace: str, query_text: str, *, progress: ProgressSink
@@ -264,6 +313,78 @@ class IntelService:
             urls, domains=domains, concurrency=self._settings.fetch_concurrency, progress=progress
         )
 
+    async def ask(self, request: AskRequest) -> AskResult:
+        """Answer from the guild's own reports, citing them; say plainly when they hold no answer.
+
+        Retrieval decides what may answer (passages over the library's threshold); with an LLM
+        configured it writes the answer from those passages, else they are the answer.  Cached like
+        ``/autointel`` under a namespace that includes the guild's newest report id.
+        """
+        started = time.perf_counter()
+        question = _ask_question(request.question)
+        if self._reports is None:
+            return AskResult(answer=no_answer(question, text=NO_REPORTS_TEXT))
+        latest = await self._reports.latest_id(request.guild_id)
+        if latest == 0:
+            return AskResult(answer=no_answer(question, text=NO_REPORTS_TEXT))
+        guild = await self._guild_settings.effective(request.guild_id)
+        writer, notices = self._answer_writer(request.guild_id, guild)
+        namespace = ask_namespace(engine=writer.name if writer else "extractive", latest_report_id=latest)
+        if not request.fresh:
+            hit = await self._cached_answer(request.guild_id, namespace, question)
+            if hit is not None:
+                return AskResult(answer=hit.value, cache_hit=_hit_info(hit), notices=notices,
+                                 elapsed_seconds=time.perf_counter() - started)
+        answer, degraded = await self._answer(request.guild_id, question, writer=writer, notices=notices)
+        if not degraded:
+            await self._remember_answer(request.guild_id, namespace, question, answer)
+        return AskResult(answer=answer, notices=notices, elapsed_seconds=time.perf_counter() - started)
+
+    def _answer_writer(
+        self, guild_id: int, guild: EffectiveGuildSettings
+    ) -> tuple[LLMAnswerWriter | None, list[str]]:
+        """The LLM writer (with the guild's model if allowed) when an LLM is configured."""
+        if self._llm is None:
+            return None, []
+        model, notice = self._llm.choose_model(guild.llm_model)
+        writer = LLMAnswerWriter(self._llm, model=model, guild_id=guild_id, budget_usd=guild.daily_budget_usd)
+        return writer, [notice] if notice else []
+
+    async def _answer(
+        self, guild_id: int, question: str, *, writer: LLMAnswerWriter | None, notices: list[str]
+    ) -> tuple[Answer, bool]:
+        """The answer, and whether it is degraded (the LLM failed: extractive instead, not cached)."""
+        assert self._reports is not None
+        hits = await self._reports.search(guild_id=guild_id, query=question, k=12)
+        summaries = {s.report_id: s for s in await self._reports.summaries(guild_id, {h.report_id for h in hits})}
+        extractive = extractive_answer(question, hits, summaries, max_passages=6 if writer else 3)
+        if writer is None or not extractive.found:
+            return extractive, False
+        try:
+            return await writer.write(extractive), False
+        except LLMError as error:
+            reason = fallback_reason(error)
+            _log.warning("the LLM could not write the /ask answer (%s); answering extractively", reason)
+            notices.append(f"Quoted from the reports: the LLM could not write the answer ({reason}).")
+            return extractive.model_copy(update={"passages": extractive.passages[:3]}), True
+
+    async def _cached_answer(self, guild_id: int, namespace: str, question: str) -> CacheHit[Answer] | None:
+        if self._cache is None:
+            return None
+        try:
+            return await self._cache.lookup(guild_id, namespace, question, model=Answer)
+        except CacheError:
+            _log.warning("cache lookup failed for /ask in guild %s", guild_id, exc_info=True)
+            return None
+
+    async def _remember_answer(self, guild_id: int, namespace: str, question: str, answer: Answer) -> None:
+        if self._cache is None:
+            return
+        try:
+            await self._cache.store(guild_id, namespace, question, answer)
+        except CacheError:
+            _log.warning("could not cache the /ask answer for guild %s", guild_id, exc_info=True)
+
     def _choose_engine(self, request: AutointelRequest, guild: EffectiveGuildSettings) -> EngineChoice:
         """The LLM when one is configured (with the guild's model if allowed), else the local engine."""
         if self._llm is None:
@@ -310,7 +431,17 @@ class IntelService:
         )
 
 
-def _hit_info(hit: CacheHit[IntelReport]) -> CacheHitInfo:
+def _ask_question(question: str) -> str:
+    """The question, stripped and within :data:`ASK_MAX_CHARS`."""
+    question = " ".join(question.split())
+    if not question:
+        raise InputError("Ask a question about this server's reports.")
+    if len(question) > ASK_MAX_CHARS:
+        raise InputTooLargeError(size=len(question), limit=ASK_MAX_CHARS)
+    return question
+
+
+def _hit_info(hit: CacheHit[Any]) -> CacheHitInfo:
     return CacheHitInfo(how=hit.how, similarity=hit.similarity, age_seconds=hit.age_seconds, entry_id=hit.entry_id)
 
 
