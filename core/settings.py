@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = Field(default=None, gt=0)
     discord_api_base_url: str | None = None
     discord_gateway_url: str | None = None
+    # Buttons of a message stop working (and are shown disabled) after this; Discord interaction
+    # tokens last 15 minutes, so it must stay below that for the bot to edit the message.
+    discord_view_timeout_seconds: float = Field(default=600.0, gt=0, le=840)
 
     # --- Storage, logging, workers -------------------------------------------------------------
     data_dir: Path = Path("./data")
