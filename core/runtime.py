@@ -86,9 +86,11 @@ class IntelRuntime:
         await self.gate.run(lambda: self.embedder.dimension)
         local_engine = LocalEngine(embedder=self.embedder, gate=self.gate)
         self.llm = await self._start_llm()
+        decider = VerifyingDecider()
+        await self.gate.run(decider.warm_up)
         self.cache = SemanticCache.from_settings(
             self.settings, database=self.database, gate=self.gate, embedder=self.embedder,
-            guild_settings=self.guild_settings, decider=VerifyingDecider(), metrics=self.metrics,
+            guild_settings=self.guild_settings, decider=decider, metrics=self.metrics,
         )
         await self.cache.setup()
         self.reports = ReportLibrary(

@@ -134,6 +134,10 @@ class VerifyingDecider:
         self._policies = dict(policies)
         self._rarity = rarity or WordRarity()
 
+    def warm_up(self) -> None:
+        """Load the word-frequency tables now (blocking, ~0.3 s) so the first lookup does not pay."""
+        self._rarity("cache")
+
     def policy(self, strictness: Strictness) -> VerificationPolicy:
         return self._policies[strictness]
 
