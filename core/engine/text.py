@@ -158,23 +158,23 @@ def segment_sources(texts: Sequence[str]) -> list[Sentence]:
     """Sentences of every source, numbered across all of them, each knowing its source index."""
     sentences: list[Sentence] = []
     for source_index, text in enumerate(texts):
-        for start, end in segment_document(text):
-            raw = text[start:end]
-            sentences.append(
-                Sentence(len(sentences), source_index, start, end, raw, clean_markdown(raw))
-            )
+        for start, end, clean in _sentence_spans(text):
+            sentences.append(Sentence(len(sentences), source_index, start, end, text[start:end], clean))
     return sentences
 
 
 def segment_document(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` spans of the prose sentences in ``text``, in order."""
-    spans: list[tuple[int, int]] = []
+    return [(start, end) for start, end, _ in _sentence_spans(text)]
+
+
+def _sentence_spans(text: str) -> Iterator[tuple[int, int, str]]:
     for block_start, block_end in _prose_blocks(text):
         for start, end in _split_block(text, block_start, block_end):
             for piece_start, piece_end in _cap_length(text, start, end):
-                if word_count(clean_markdown(text[piece_start:piece_end])) >= MIN_SENTENCE_WORDS:
-                    spans.append((piece_start, piece_end))
-    return spans
+                clean = clean_markdown(text[piece_start:piece_end])
+                if word_count(clean) >= MIN_SENTENCE_WORDS:
+                    yield piece_start, piece_end, clean
 
 
 # --- Blocks -----------------------------------------------------------------------------------
