@@ -31,7 +31,7 @@ __all__ = ["INITIAL_EXTENSIONS", "DiscordEndpoints", "IntelBot", "bot_intents"]
 
 _log = logging.getLogger(__name__)
 
-INITIAL_EXTENSIONS: tuple[str, ...] = ("cogs.errors", "cogs.autointel")
+INITIAL_EXTENSIONS: tuple[str, ...] = ("cogs.errors", "cogs.autointel", "cogs.ask", "cogs.intel")
 
 API_VERSION = 10
 _VERSIONED_API_RE = re.compile(r"/api/v\d+$")

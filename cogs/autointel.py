@@ -1,9 +1,11 @@
-"""``/autointel``: a structured report on pasted text or an attached .txt/.md file.
+"""``/autointel``: a structured report on pasted text, up to five URLs, or an attached file.
 
 Thin, per STYLE.md: check the input (so a refusal can still be ephemeral), defer, download the
-attachment, call :meth:`core.service.IntelService.autointel` with a throttled progress sink, and
-render the result with :mod:`cogs.render`.  Errors are raised, not answered here: the tree's one
-error handler (:mod:`cogs.errors`) replies.
+attachment, call :meth:`core.service.IntelService.autointel` with a throttled progress sink (a
+batch of URLs shows "fetched 2/5, analysed 1/5"), and render the result with :mod:`cogs.render`
+under a :class:`cogs.views.PagedView` (key insight pages, and Refresh: the same request again,
+bypassing the cache).  Errors are raised, not answered here: the tree's one error handler
+(:mod:`cogs.errors`) replies.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.render import DiscordLimits, discord_text, render_report
-from core.errors import EmptyInputError, InputTooLargeError, UnsupportedInputError, UrlNotSupportedError
-from core.inputs import TEXT_FILE_SUFFIXES, Attachment, find_urls, validate_text
+from cogs.views import PagedView
+from core.errors import EmptyInputError, InputTooLargeError, TooManySourcesError, UnsupportedInputError
+from core.inputs import ATTACHMENT_SUFFIXES, TEXT_FILE_SUFFIXES, Attachment, find_urls, validate_text
 from core.progress import Progress
 from core.service import AutointelRequest
 
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     from bot.client import IntelBot
     from core.settings import Settings
 
-__all__ = ["AutointelCog", "ThrottledResponseEditor"]
+__all__ = ["AutointelCog", "ThrottledResponseEditor", "check_attachment", "check_target"]
 
 _log = logging.getLogger(__name__)
 
@@ -107,7 +110,11 @@ class ThrottledResponseEditor:
 
 
 def check_target(target: str, *, settings: Settings, has_file: bool) -> None:
-    """Refuse, before deferring, input the service would refuse: a URL, nothing at all, bad text."""
+    """Refuse, before deferring, input the service would refuse: too many URLs, nothing, bad text.
+
+    URLs themselves are checked (guard, domain lists) by the service after the deferral: that needs
+    DNS, and a refused URL in a batch must not sink the others.
+    """
     target = target.strip()
     if not target:
         if not has_file:
@@ -115,17 +122,20 @@ def check_target(target: str, *, settings: Settings, has_file: bool) -> None:
         return
     urls = find_urls(target)
     if urls:
-        raise UrlNotSupportedError(urls[0])
+        if len(urls) > settings.fetch_max_sources:
+            raise TooManySourcesError(count=len(urls), limit=settings.fetch_max_sources)
+        return
     validate_text(target, max_chars=settings.max_input_chars, min_words=settings.min_input_words)
 
 
 def check_attachment(file: discord.Attachment, *, settings: Settings) -> None:
-    """Refuse a file by its name and declared size before downloading it."""
+    """Refuse a file by its name and declared size before downloading it (the caps core uses)."""
     suffix = Attachment(filename=file.filename, data=b"").suffix
-    if suffix not in TEXT_FILE_SUFFIXES:
-        allowed = ", ".join(TEXT_FILE_SUFFIXES)
+    if suffix not in ATTACHMENT_SUFFIXES:
+        allowed = ", ".join(ATTACHMENT_SUFFIXES)
         raise UnsupportedInputError(f"{file.filename}: only {allowed} files can be analysed.")
-    byte_limit = settings.max_input_chars * 4
+    # As core.inputs.attachment_document: 4 bytes a character for text, twice that for HTML/PDF.
+    byte_limit = settings.max_input_chars * (4 if suffix in TEXT_FILE_SUFFIXES else 8)
     if file.size > byte_limit:
         raise InputTooLargeError(size=file.size, limit=byte_limit, unit="bytes")
 
@@ -141,18 +151,19 @@ async def download_attachment(file: discord.Attachment) -> Attachment:
 class AutointelCog(commands.Cog, name="Autointel"):
     """Structured intelligence reports: summary, key insights with evidence, patterns, themes, claims.
 
-    ``/autointel target:<text> depth:<quick|standard|deep> file:<.txt or .md>`` analyses pasted text
-    and/or an attached text file.  URL analysis arrives in a later version.
+    ``/autointel target:<text or up to 5 URLs> depth:<quick|standard|deep> file:<.txt .md .html .pdf>``
+    analyses pasted text, web pages and/or an attached file; several sources get a cross-source
+    synthesis.  Refresh under a report runs it again without the cache.
     """
 
     def __init__(self, bot: IntelBot) -> None:
         self.bot = bot
 
-    @app_commands.command(name="autointel", description="Analyse text or a .txt/.md file into a structured report")
+    @app_commands.command(name="autointel", description="Analyse text, up to 5 URLs or a file into a structured report")
     @app_commands.describe(
-        target="The text to analyse (paste it here)",
+        target="The text to analyse, or up to 5 URLs separated by spaces",
         depth="How much to extract (default: the server's setting)",
-        file="A .txt or .md file to analyse",
+        file="A .txt, .md, .html or .pdf file to analyse",
     )
     async def autointel(
         self,
@@ -184,15 +195,26 @@ class AutointelCog(commands.Cog, name="Autointel"):
         finally:
             await editor.cancel()
         rendered = render_report(result)
+        view = PagedView(
+            rendered.pages, owner_id=request.user_id, timeout=self.bot.settings.discord_view_timeout_seconds,
+            on_refresh=lambda click: self._refresh(click, request),
+        )
         await editor.finish(
             content=rendered.content[: DiscordLimits.CONTENT],
             embeds=rendered.embeds,
             attachments=rendered.discord_files(),
+            view=view,
         )
+        view.shown_by(interaction)
         _log.info(
             "/autointel for user %s in guild %s: %d words in %.1fs",
             request.user_id, request.guild_id, sum(source.words for source in result.report.sources), result.elapsed_seconds,
         )
+
+    async def _refresh(self, interaction: discord.Interaction, request: AutointelRequest) -> None:
+        """Refresh: the same request again, bypassing the cache, answered in a new message."""
+        await interaction.response.defer(thinking=True)
+        await self._analyse_and_reply(interaction, request.model_copy(update={"fresh": True}))
 
 
 async def setup(bot: IntelBot) -> None:

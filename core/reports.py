@@ -76,6 +76,9 @@ CREATE INDEX IF NOT EXISTS report_chunks_by_guild ON report_chunks (guild_id);
 # Cosine between a question and a statement that answers it is lower than between two
 # paraphrases; 0.45 keeps MiniLM answers on topic (see docs/ask.md for how it was chosen).
 DEFAULT_ANSWER_THRESHOLD = 0.45
+# /intel search lists candidates for a person to judge, so it shows weaker matches than /ask
+# answers from; below this a passage is noise (see docs/ask.md).
+DEFAULT_SEARCH_FLOOR = 0.30
 
 
 class ReportNotFoundError(InputError):
@@ -319,9 +322,11 @@ class ReportLibrary:
         return await self._summaries("WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
                                      (guild_id, limit, offset))
 
-    async def search_reports(self, *, guild_id: int, query: str, k: int = 24) -> list[ReportMatch]:
-        """The guild's reports whose passages are nearest to ``query``, best report first."""
-        return group_by_report(await self.search(guild_id=guild_id, query=query, k=k))
+    async def search_reports(self, *, guild_id: int, query: str, k: int = 24,
+                             min_similarity: float = DEFAULT_SEARCH_FLOOR) -> list[ReportMatch]:
+        """The guild's reports with passages near ``query`` (at least ``min_similarity``), best first."""
+        hits = await self.search(guild_id=guild_id, query=query, k=k)
+        return group_by_report([hit for hit in hits if hit.similarity >= min_similarity])
 
     async def find_id(self, guild_id: int, report: IntelReport) -> int | None:
         """The id this guild saved ``report`` under (by :func:`report_fingerprint`), or ``None``."""

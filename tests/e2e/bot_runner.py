@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from bot.client import INITIAL_EXTENSIONS, IntelBot
 from core.embedder import Embedder
+from core.fetch.guard import UrlGuard
 from core.looplag import LoopLagMonitor
 from core.runtime import IntelRuntime
 from core.settings import Settings
@@ -47,11 +48,15 @@ def bot_settings_for(fake: FakeDiscord, settings: Settings, **overrides: object)
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    fake: FakeDiscord, settings: Settings, *, embedder: Embedder, extensions: Sequence[str] = INITIAL_EXTENSIONS
+    fake: FakeDiscord, settings: Settings, *, embedder: Embedder, extensions: Sequence[str] = INITIAL_EXTENSIONS,
+    url_guard: UrlGuard | None = None,
 ) -> AsyncIterator[RunningBot]:
-    """Start the bot, wait until it is connected with its commands synced; close it on exit."""
+    """Start the bot, wait until it is connected with its commands synced; close it on exit.
+
+    ``url_guard`` replaces the SSRF guard (tests pass ``tests.fakes.web_server.loopback_guard``).
+    """
     assert settings.discord_token is not None
-    runtime = IntelRuntime(settings, embedder=embedder)
+    runtime = IntelRuntime(settings, embedder=embedder, url_guard=url_guard)
     async with IntelBot(settings=settings, runtime=runtime, extensions=extensions) as bot:
         task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()), name="bot-under-test")
         monitor = LoopLagMonitor()

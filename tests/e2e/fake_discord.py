@@ -48,6 +48,7 @@ from aiohttp import web
 
 from tests.e2e.fake_guild import (
     FakeChannel,
+    FakeGuild,
     FakeUser,
     Snowflakes,
     TestWorld,
@@ -263,12 +264,14 @@ class FakeDiscord:
             return
         world = self.world
         await session.send_dispatch("READY", {
-            "v": 10, "user": world.bot_user.to_payload(), "guilds": [{"id": str(world.guild.id), "unavailable": True}],
+            "v": 10, "user": world.bot_user.to_payload(),
+            "guilds": [{"id": str(guild.id), "unavailable": True} for guild in world.guilds],
             "session_id": session.session_id, "resume_gateway_url": self.gateway_url,
             "application": {"id": str(world.application_id), "flags": 0}, "shard": [0, 1],
             "private_channels": [], "relationships": [], "presences": [], "guild_join_requests": [],
         })
-        await session.send_dispatch("GUILD_CREATE", world.guild.to_payload())
+        for guild in world.guilds:
+            await session.send_dispatch("GUILD_CREATE", guild.to_payload())
         session.ready = True
 
     async def _resume(self, session: _GatewaySession, data: dict[str, Any]) -> None:
@@ -309,11 +312,11 @@ class FakeDiscord:
 
     async def run_command(
         self, name: str, options: Mapping[str, Any] | None = None, *, user: FakeUser | None = None,
-        channel: FakeChannel | None = None, dm: bool = False, timeout: float = 10.0,
+        channel: FakeChannel | None = None, dm: bool = False, timeout: float = 10.0, guild: FakeGuild | None = None,
     ) -> InteractionLog:
         """Run slash command ``name`` as ``user`` (default: the plain member) in ``channel``
-        (default: #general), and wait for the bot's first response (a deferral, a message ...)."""
-        payload = self.slash_command_payload(name, options, user=user, channel=channel, dm=dm)
+        (default: #general of ``guild``, default the main guild), and wait for the bot's first response."""
+        payload = self.slash_command_payload(name, options, user=user, channel=channel, dm=dm, guild=guild)
         log = await self.send_interaction(payload)
         await self.wait_for(lambda: log.callback is not None, timeout=timeout, what=f"a response to /{name}")
         return log
@@ -335,11 +338,12 @@ class FakeDiscord:
 
     async def click_button(
         self, custom_id: str, *, message_id: int, user: FakeUser | None = None,
-        channel: FakeChannel | None = None, timeout: float = 10.0,
+        channel: FakeChannel | None = None, timeout: float = 10.0, guild: FakeGuild | None = None,
     ) -> InteractionLog:
         """Click the button ``custom_id`` on message ``message_id``; waits for the first response."""
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self._component(data, message_id=message_id, user=user, channel=channel, timeout=timeout)
+        return await self._component(data, message_id=message_id, user=user, channel=channel, timeout=timeout,
+                                     guild=guild)
 
     async def select_menu(
         self, custom_id: str, values: list[str], *, message_id: int, user: FakeUser | None = None,
@@ -363,10 +367,10 @@ class FakeDiscord:
 
     async def _component(
         self, data: dict[str, Any], *, message_id: int, user: FakeUser | None, channel: FakeChannel | None,
-        timeout: float,
+        timeout: float, guild: FakeGuild | None = None,
     ) -> InteractionLog:
         assert message_id in self.messages, f"the bot never sent message {message_id}"
-        payload = self._base_interaction(3, user=user, channel=channel)
+        payload = self._base_interaction(3, user=user, channel=channel, guild=guild)
         payload["data"] = data
         payload["message"] = self.messages[message_id]
         log = await self.send_interaction(payload)
@@ -377,11 +381,11 @@ class FakeDiscord:
 
     def slash_command_payload(
         self, name: str, options: Mapping[str, Any] | None = None, *, user: FakeUser | None = None,
-        channel: FakeChannel | None = None, dm: bool = False,
+        channel: FakeChannel | None = None, dm: bool = False, guild: FakeGuild | None = None,
     ) -> dict[str, Any]:
         """An APPLICATION_COMMAND interaction for a synced command; attachments go in ``resolved``."""
         scope, command = self._find_command(name)
-        payload = self._base_interaction(2, user=user, channel=channel, dm=dm)
+        payload = self._base_interaction(2, user=user, channel=channel, dm=dm, guild=guild)
         resolved: dict[str, Any] = {}
         data: dict[str, Any] = {
             "id": command["id"], "name": name, "type": command.get("type", 1),
@@ -396,7 +400,7 @@ class FakeDiscord:
 
     def _base_interaction(
         self, interaction_type: int, *, user: FakeUser | None = None, channel: FakeChannel | None = None,
-        dm: bool = False,
+        dm: bool = False, guild: FakeGuild | None = None,
     ) -> dict[str, Any]:
         world = self.world
         user = user or world.member
@@ -415,7 +419,7 @@ class FakeDiscord:
                 authorizing_integration_owners={"1": str(user.id)},
             )
             return payload
-        guild = world.guild
+        guild = guild or world.guild
         channel = channel or guild.channel("general")
         member = guild.member(user)
         payload.update(

@@ -8,6 +8,9 @@
 * members: ``OWNER`` (owns the guild), ``ADMIN`` (has the Admin role), ``MEMBER`` (no role) and the
   bot itself.
 
+:attr:`TestWorld.other_guild` is a second, plain guild (``#general`` only, the same owner, member
+and bot) for tests of what one server must never see of another.
+
 :meth:`FakeGuild.permissions_for` computes a member's permissions in a channel the way Discord
 does (owner, administrator, roles, then channel overwrites), and that value is what interaction
 payloads carry, so permission checks in cogs see realistic data.
@@ -257,8 +260,13 @@ class TestWorld:
     admin: FakeUser
     member: FakeUser
     guild: FakeGuild
+    other_guild: FakeGuild | None = None
 
     __test__ = False  # not a pytest test class
+
+    @property
+    def guilds(self) -> list[FakeGuild]:
+        return [self.guild] if self.other_guild is None else [self.guild, self.other_guild]
 
 
 def _everyone_permissions() -> discord.Permissions:
@@ -305,4 +313,12 @@ def build_test_world(ids: Snowflakes | None = None) -> TestWorld:
         FakeMember(bot_user, (bot_role.id,)),
     ]
     guild = FakeGuild(guild_id, "Intel Test Guild", owner.id, [everyone, admin_role, bot_role], channels, members)
-    return TestWorld(application_id, bot_user, owner, admin, member, guild)
+    return TestWorld(application_id, bot_user, owner, admin, member, guild, _second_guild(ids, owner, member, bot_user))
+
+
+def _second_guild(ids: Snowflakes, owner: FakeUser, member: FakeUser, bot_user: FakeUser) -> FakeGuild:
+    guild_id = ids.next()
+    everyone = FakeRole(guild_id, "@everyone", _everyone_permissions(), position=0)
+    members = [FakeMember(owner), FakeMember(member), FakeMember(bot_user)]
+    general = FakeChannel(ids.next(), "general", position=0)
+    return FakeGuild(guild_id, "Second Test Guild", owner.id, [everyone], [general], members)

@@ -118,13 +118,25 @@ async def test_mentions_in_the_source_cannot_ping(intel_bot: RunningBot) -> None
     assert "@everyone" in report.model_dump_json()  # the files keep the source as it was
 
 
-async def test_url_target_is_refused_with_a_clear_ephemeral_message(intel_bot: RunningBot) -> None:
+async def test_more_urls_than_allowed_are_refused_before_deferring(intel_bot: RunningBot) -> None:
     fake = intel_bot.fake
-    log = await fake.run_command("autointel", {"target": "https://example.com/news/article"})
+    urls = " ".join(f"https://example.com/news/{number}" for number in range(6))
+    log = await fake.run_command("autointel", {"target": urls})
 
     assert log.callback is not None and log.callback.callback_type == 4
-    assert log.ephemeral
-    assert "URL analysis is not available in this build yet" in (log.callback.content or "")
+    assert log.ephemeral and not log.deferred
+    assert log.callback.content == "Too many URLs (6); give at most 5 per request."
+
+
+async def test_a_url_the_guard_refuses_gets_its_reason(intel_bot: RunningBot) -> None:
+    fake = intel_bot.fake
+    log = await fake.run_command("autointel", {"target": "http://169.254.169.254/latest/meta-data/"})
+    answer = await fake.wait_for_response(log, lambda response: "⏳" not in (response.content or "⏳"), timeout=30)
+
+    assert log.deferred
+    assert (answer.content or "").startswith("Could not use http://169.254.169.254/latest/meta-data/")
+    assert "link-local" in (answer.content or "")
+    assert not answer.files
 
 
 @pytest.mark.parametrize(
@@ -174,7 +186,9 @@ async def test_unsupported_file_type_is_refused_before_deferring(intel_bot: Runn
 
     assert log.ephemeral and not log.deferred
     assert log.callback is not None
-    assert "slides.pptx: only .txt, .md, .markdown files can be analysed." in (log.callback.content or "")
+    assert "slides.pptx: only .txt, .md, .markdown, .html, .htm, .pdf files can be analysed." in (
+        log.callback.content or ""
+    )
 
 
 async def test_autointel_works_in_direct_messages(intel_bot: RunningBot) -> None:
