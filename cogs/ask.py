@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.intel import open_report
+from cogs.intel import open_report, require_guild
 from cogs.render import Page, render_answer
 from cogs.views import PagedView
 from core.service import AskRequest
@@ -46,8 +46,9 @@ class AskCog(commands.Cog, name="Ask"):
     @app_commands.describe(question="Your question; the answer cites the reports it comes from")
     @app_commands.guild_only()
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 500]) -> None:
+        guild_id = require_guild(interaction)
         await interaction.response.defer(thinking=True)
-        request = AskRequest(guild_id=interaction.guild_id or 0, user_id=interaction.user.id, question=question)
+        request = AskRequest(guild_id=guild_id, user_id=interaction.user.id, question=question)
         result = await self.bot.service.ask(request)
         content, embed = render_answer(result)
         choices = [(citation.report_id, f"Open #{citation.report_id}") for citation in result.answer.citations]

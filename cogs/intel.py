@@ -23,7 +23,7 @@ from core.service import AutointelResult
 if TYPE_CHECKING:
     from bot.client import IntelBot
 
-__all__ = ["IntelCog", "open_report"]
+__all__ = ["IntelCog", "open_report", "require_guild"]
 
 _log = logging.getLogger(__name__)
 
@@ -38,10 +38,18 @@ def report_library(bot: IntelBot) -> ReportLibrary:
     return bot.runtime.reports
 
 
+def require_guild(interaction: discord.Interaction) -> int:
+    """The guild id; in a direct message, refuse (Discord hides guild-only commands there, but a
+    client can still send one)."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild_id
+
+
 async def open_report(bot: IntelBot, interaction: discord.Interaction, report_id: int) -> None:
     """Post report ``report_id`` of this guild in a new message, with its files and insight pages."""
     await interaction.response.defer(thinking=True)
-    report = await report_library(bot).get(interaction.guild_id or 0, report_id)
+    report = await report_library(bot).get(require_guild(interaction), report_id)
     rendered = render_report(AutointelResult(report=report, report_id=report_id))
     view = PagedView(rendered.pages, owner_id=interaction.user.id, timeout=bot.settings.discord_view_timeout_seconds)
     extra = {"view": view} if view.has_items else {}
@@ -73,7 +81,7 @@ class IntelCog(commands.Cog, name="Intel"):
 
     @intel.command(name="history", description="List this server's reports, newest first")
     async def history(self, interaction: discord.Interaction) -> None:
-        guild_id = interaction.guild_id or 0
+        guild_id = require_guild(interaction)
         await interaction.response.defer(thinking=True)
         library = report_library(self.bot)
         summaries = await library.history(guild_id, limit=HISTORY_LIMIT)
@@ -90,7 +98,7 @@ class IntelCog(commands.Cog, name="Intel"):
     @intel.command(name="search", description="Search this server's reports by meaning")
     @app_commands.describe(query="What you are looking for, in a few words or a sentence")
     async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300]) -> None:
-        guild_id = interaction.guild_id or 0
+        guild_id = require_guild(interaction)
         await interaction.response.defer(thinking=True)
         matches = await report_library(self.bot).search_reports(guild_id=guild_id, query=query)
         if not matches:
