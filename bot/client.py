@@ -13,6 +13,7 @@ class attributes (``Route.BASE`` and ``DiscordWebSocket.DEFAULT_GATEWAY``), so t
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -21,6 +22,9 @@ import discord
 import yarl
 from discord.ext import commands
 from pydantic import BaseModel, ConfigDict
+
+from cogs.checks import IntelCommandTree
+from core.looplag import LoopLagMonitor
 
 if TYPE_CHECKING:
     from core.runtime import IntelRuntime
@@ -31,7 +35,7 @@ __all__ = ["INITIAL_EXTENSIONS", "DiscordEndpoints", "IntelBot", "bot_intents"]
 
 _log = logging.getLogger(__name__)
 
-INITIAL_EXTENSIONS: tuple[str, ...] = ("cogs.errors", "cogs.autointel", "cogs.ask", "cogs.intel")
+INITIAL_EXTENSIONS: tuple[str, ...] = ("cogs.errors", "cogs.autointel", "cogs.ask", "cogs.intel", "cogs.admin", "cogs.status")
 
 API_VERSION = 10
 _VERSIONED_API_RE = re.compile(r"/api/v\d+$")
@@ -88,6 +92,7 @@ class IntelBot(commands.Bot):
             help_command=None,
             intents=bot_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=IntelCommandTree,
         )
         self.settings = settings
         self.runtime = runtime
@@ -95,6 +100,7 @@ class IntelBot(commands.Bot):
         self.failed_extensions: dict[str, BaseException] = {}
         self._endpoints = DiscordEndpoints.from_settings(settings)
         self._previous_endpoints: DiscordEndpoints | None = None
+        self.loop_lag = LoopLagMonitor(interval=0.25)
 
     async def __aenter__(self) -> IntelBot:
         self._previous_endpoints = DiscordEndpoints.current()
@@ -119,9 +125,21 @@ class IntelBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.runtime.start()
+        self.loop_lag.start()
+        await self._start_metrics()
         for extension in self.extensions_to_load:
             await self._load_extension_logged(extension)
         await self._sync_commands()
+
+    async def _start_metrics(self) -> None:
+        """Point the gauges at live values (read at scrape time); serve them if METRICS_PORT is set."""
+        metrics = self.runtime.metrics
+        metrics.gateway_latency.set_function(lambda: self.latency if math.isfinite(self.latency) else math.nan)
+        metrics.guilds.set_function(lambda: len(self.guilds))
+        metrics.loop_lag.set_function(lambda: self.loop_lag.snapshot().last_lag_seconds)
+        metrics.loop_lag_max.set_function(lambda: self.loop_lag.snapshot().max_lag_seconds)
+        if self.settings.metrics_port is not None:
+            await metrics.serve(port=self.settings.metrics_port)
 
     async def _load_extension_logged(self, extension: str) -> None:
         try:
@@ -149,4 +167,6 @@ class IntelBot(commands.Bot):
         try:
             await super().close()
         finally:
+            await self.loop_lag.stop()
+            await self.runtime.metrics.close()
             await self.runtime.close()

@@ -16,12 +16,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.checks import OUTCOME_EXTRA, CommandRefused
 from core.errors import IntelError
 
 if TYPE_CHECKING:
     from bot.client import IntelBot
 
-__all__ = ["ErrorHandler", "error_message", "reply_with_error"]
+__all__ = ["ErrorHandler", "error_message", "outcome_label", "reply_with_error"]
 
 _log = logging.getLogger(__name__)
 
@@ -37,17 +38,25 @@ def _permission_labels(names: list[str]) -> str:
 
 
 def _unwrap(error: BaseException) -> BaseException:
-    while isinstance(error, (app_commands.CommandInvokeError, app_commands.TransformerError)):
+    while isinstance(error, (app_commands.CommandInvokeError, app_commands.TransformerError, CommandRefused)):
         if error.__cause__ is None:
             break
         error = error.__cause__
     return error
 
 
+def outcome_label(error: BaseException) -> str:
+    """A bounded label for the commands metric: the error's class for known kinds, else ``unexpected``."""
+    error = _unwrap(error)
+    if isinstance(error, (IntelError, app_commands.CheckFailure)):
+        return type(error).__name__
+    return "unexpected"
+
+
 def error_message(error: BaseException) -> str:
     """The short text a user sees for ``error`` (``None`` never: unknown errors get a generic line)."""
     error = _unwrap(error)
-    if isinstance(error, IntelError):
+    if isinstance(error, (IntelError, CommandRefused)):
         return str(error)
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down: try again in {error.retry_after:.0f} seconds."
@@ -64,6 +73,7 @@ def error_message(error: BaseException) -> str:
 
 async def reply_with_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Log ``error`` as fits it and tell the user, ephemerally when the interaction allows it."""
+    interaction.extras[OUTCOME_EXTRA] = outcome_label(error)
     cause = _unwrap(error)
     if isinstance(cause, (IntelError, app_commands.CheckFailure)):
         _log.info("command %s refused: %s", _command_name(interaction), cause)

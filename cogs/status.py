@@ -1,0 +1,149 @@
+"""``/status`` (how the bot is doing) and ``/help`` (every command, one line each).
+
+``/status`` shows what an admin needs to see at a glance and nothing secret: the LLM endpoint is
+shown as its host only, never with the API key.  ``/help`` is generated from the command tree, so
+it lists exactly the commands the bot has.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import math
+import time
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from core.errors import CacheError
+
+if TYPE_CHECKING:
+    from bot.client import IntelBot
+    from core.cache import CacheStats
+
+__all__ = ["StatusCog", "bot_version", "format_duration", "help_lines", "llm_host"]
+
+_log = logging.getLogger(__name__)
+
+_NO_MENTIONS = discord.AllowedMentions.none()
+DISTRIBUTION = "autointel-bot"
+
+
+def bot_version() -> str:
+    """The installed package's version (``pyproject.toml``), or ``unknown`` when not installed."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def format_duration(seconds: float) -> str:
+    """``3d 4h 5m``, ``4h 5m``, ``5m 6s``."""
+    seconds = int(max(0, seconds))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s"
+
+
+def llm_host(base_url: str) -> str:
+    """The host (and port) of an endpoint URL: no scheme, path, query or credentials."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or "?"
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def help_lines(tree: app_commands.CommandTree) -> list[str]:
+    """``/name — description`` for every command and subcommand, admin-only ones marked."""
+    lines = []
+    for command in sorted(tree.walk_commands(), key=lambda item: item.qualified_name):
+        if isinstance(command, app_commands.Group):
+            continue
+        root = command.root_parent or command
+        admin = root.default_permissions is not None and root.default_permissions.manage_guild
+        lines.append(f"`/{command.qualified_name}` — {command.description}{' *(Manage Server)*' if admin else ''}")
+    return lines
+
+
+class StatusCog(commands.Cog, name="Status"):
+    """What the bot is and how it is doing: ``/status`` and ``/help``."""
+
+    def __init__(self, bot: IntelBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="status", description="Version, uptime, engine, LLM, cache and today's spend")
+    async def status(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        embed = discord.Embed(title="Bot status", colour=discord.Colour.blurple())
+        self._add_process_fields(embed)
+        self._add_engine_fields(embed)
+        await self._add_guild_fields(embed, guild_id=interaction.guild_id)
+        await interaction.edit_original_response(embed=embed, allowed_mentions=_NO_MENTIONS)
+
+    def _add_process_fields(self, embed: discord.Embed) -> None:
+        runtime, latency = self.bot.runtime, self.bot.latency
+        uptime = format_duration(time.time() - runtime.started_at) if runtime.started_at else "starting"
+        embed.add_field(name="Version", value=bot_version())
+        embed.add_field(name="Uptime", value=uptime)
+        embed.add_field(name="Gateway latency", value=f"{latency * 1000:.0f} ms" if math.isfinite(latency) else "unknown")
+        embed.add_field(name="Servers", value=str(len(self.bot.guilds)))
+
+    def _add_engine_fields(self, embed: discord.Embed) -> None:
+        embedder = self.bot.runtime.embedder
+        loaded = bool(getattr(embedder, "loaded", True))
+        dimension = f", {embedder.dimension} dimensions" if loaded else ""
+        embed.add_field(name="Embedding model", value=f"{embedder.name} ({'loaded' if loaded else 'not loaded'}{dimension})")
+        llm, settings = self.bot.runtime.llm, self.bot.settings
+        if llm is None:
+            embed.add_field(name="LLM", value="not configured: reports use the local engine", inline=False)
+            return
+        breaker = llm.breaker_snapshot()
+        circuit = breaker.state.replace("_", "-")
+        if breaker.state == "open":
+            circuit += f", retrying in {breaker.retry_in_seconds:.0f}s"
+        embed.add_field(
+            name="LLM", value=f"{settings.llm_model} at {llm_host(settings.llm_base_url)}; circuit {circuit}", inline=False
+        )
+
+    async def _add_guild_fields(self, embed: discord.Embed, *, guild_id: int | None) -> None:
+        if guild_id is None:
+            return
+        stats = await self._cache_stats(guild_id)
+        if stats is not None:
+            embed.add_field(name="Cache (this server)", value=f"{stats.entries} entries, {stats.hits} hits, {stats.misses} misses")
+        llm = self.bot.runtime.llm
+        if llm is not None:
+            spend = await llm.ledger.spent_today(guild_id)
+            budget = (await self.bot.runtime.guild_settings.effective(guild_id)).daily_budget_usd
+            embed.add_field(
+                name="LLM spend today (UTC)", value=f"${spend.cost_usd:.4f} of ${budget:.2f} ({spend.calls} calls)"
+            )
+
+    async def _cache_stats(self, guild_id: int) -> CacheStats | None:
+        cache = self.bot.runtime.cache
+        if cache is None:
+            return None
+        try:
+            return await cache.stats(guild_id)
+        except CacheError:
+            _log.warning("cache stats unavailable for /status", exc_info=True)
+            return None
+
+    @app_commands.command(name="help", description="Every command of this bot, one line each")
+    async def help(self, interaction: discord.Interaction) -> None:
+        embed = discord.Embed(
+            title="Commands", description="\n".join(help_lines(self.bot.tree))[:4096], colour=discord.Colour.blurple()
+        )
+        embed.set_footer(text="Commands marked (Manage Server) are for this server's admins.")
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=_NO_MENTIONS)
+
+
+async def setup(bot: IntelBot) -> None:
+    await bot.add_cog(StatusCog(bot))
