@@ -48,8 +48,9 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-# Commands that claim the per-user cooldown in the service.
-COOLDOWN_COMMANDS = frozenset({"autointel", "ask"})
+# Commands that claim the per-user cooldown in the service (``/ask`` does not claim it, so peeking
+# for it would refuse a question just because a report was asked for: add it when it claims).
+COOLDOWN_COMMANDS = frozenset({"autointel"})
 # Commands a guild cannot disable, nor restrict to channels: admins need them to fix settings.
 UNDISABLEABLE_COMMANDS = frozenset({"settings"})
 # Where the error handler leaves the outcome label of a failed command (see cogs.errors).

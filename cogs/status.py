@@ -11,6 +11,8 @@ import importlib.metadata
 import logging
 import math
 import time
+import tomllib
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -30,10 +32,19 @@ _log = logging.getLogger(__name__)
 
 _NO_MENTIONS = discord.AllowedMentions.none()
 DISTRIBUTION = "autointel-bot"
+PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2 (packaged)"
+PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
-def bot_version() -> str:
-    """The installed package's version (``pyproject.toml``), or ``unknown`` when not installed."""
+def bot_version(*, pyproject: Path = PYPROJECT) -> str:
+    """The version in the source tree's ``pyproject.toml``, else the installed package's, else ``unknown``.
+
+    The source tree wins: an editable install's metadata is only as new as its last ``pip install``.
+    """
+    try:
+        return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        pass
     try:
         return importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
@@ -77,6 +88,10 @@ class StatusCog(commands.Cog, name="Status"):
 
     def __init__(self, bot: IntelBot) -> None:
         self.bot = bot
+        self.version = "unknown"
+
+    async def cog_load(self) -> None:
+        self.version = bot_version()  # one small file read, once
 
     @app_commands.command(name="status", description="Version, uptime, engine, LLM, cache and today's spend")
     async def status(self, interaction: discord.Interaction) -> None:
@@ -90,7 +105,7 @@ class StatusCog(commands.Cog, name="Status"):
     def _add_process_fields(self, embed: discord.Embed) -> None:
         runtime, latency = self.bot.runtime, self.bot.latency
         uptime = format_duration(time.time() - runtime.started_at) if runtime.started_at else "starting"
-        embed.add_field(name="Version", value=bot_version())
+        embed.add_field(name="Version", value=self.version)
         embed.add_field(name="Uptime", value=uptime)
         embed.add_field(name="Gateway latency", value=f"{latency * 1000:.0f} ms" if math.isfinite(latency) else "unknown")
         embed.add_field(name="Servers", value=str(len(self.bot.guilds)))
@@ -99,7 +114,9 @@ class StatusCog(commands.Cog, name="Status"):
         embedder = self.bot.runtime.embedder
         loaded = bool(getattr(embedder, "loaded", True))
         dimension = f", {embedder.dimension} dimensions" if loaded else ""
-        embed.add_field(name="Embedding model", value=f"{embedder.name} ({'loaded' if loaded else 'not loaded'}{dimension})")
+        # The packaged model's directory is just "model": name it as the settings document it.
+        name = embedder.name if self.bot.settings.embedding_model else PACKAGED_MODEL_NAME
+        embed.add_field(name="Embedding model", value=f"{name}; {'loaded' if loaded else 'not loaded'}{dimension}")
         llm, settings = self.bot.runtime.llm, self.bot.settings
         if llm is None:
             embed.add_field(name="LLM", value="not configured: reports use the local engine", inline=False)
