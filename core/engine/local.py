@@ -147,7 +147,7 @@ def _build_state(
 ) -> AnalysisState:
     """Blocking: themes, keywords and salience.  Runs whole on a worker thread."""
     profile = DEPTH_PROFILES[depth]
-    labels = cluster_sentences(embeddings, max_themes=profile.max_themes)
+    labels = cluster_sentences(embeddings, max_themes=profile.max_themes, min_themes=profile.min_themes)
     themes = build_themes(sentences, embeddings, labels, keyword_limit=profile.keywords)
     summary_scores, insight_scores = salience_scores(sentences, embeddings, labels, themes)
     return AnalysisState(

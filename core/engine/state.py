@@ -27,6 +27,7 @@ class DepthProfile(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     max_themes: int = Field(ge=1)
+    min_themes: int = Field(default=2, ge=1)
     insights: int = Field(ge=1)
     summary_sentences: int = Field(ge=1)
     claims: int = Field(ge=1)
@@ -41,10 +42,10 @@ DEPTH_PROFILES: dict[Depth, DepthProfile] = {
         max_themes=3, insights=3, summary_sentences=3, claims=5, patterns=3, entities=10, keywords=5
     ),
     "standard": DepthProfile(
-        max_themes=6, insights=5, summary_sentences=5, claims=10, patterns=6, entities=20
+        max_themes=6, min_themes=3, insights=5, summary_sentences=5, claims=10, patterns=6, entities=20
     ),
     "deep": DepthProfile(
-        max_themes=10, insights=8, summary_sentences=7, claims=20, patterns=12, entities=40,
+        max_themes=10, min_themes=4, insights=8, summary_sentences=7, claims=20, patterns=12, entities=40,
         keywords=8, evidence_per_pattern=4,
     ),
 }

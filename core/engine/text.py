@@ -127,8 +127,11 @@ def word_count(text: str) -> int:
 
 
 def content_words(text: str) -> list[str]:
-    """Lower-cased words of three letters or more that are not stopwords, in order."""
-    words = (match.group().lower().replace("’", "'") for match in _CONTENT_WORD_RE.finditer(text))
+    """Lower-cased words of three letters or more that are not stopwords, in order ("valley's" -> "valley")."""
+    words = (
+        match.group().lower().replace("’", "'").removesuffix("'s")
+        for match in _CONTENT_WORD_RE.finditer(text)
+    )
     return [word for word in words if len(word) >= 3 and word not in STOPWORDS]
 
 

@@ -28,6 +28,8 @@ SEED = 1234
 SILHOUETTE_SAMPLE = 600
 #: Sentences per theme, at least, on average; fewer sentences than this per theme is noise.
 MIN_SENTENCES_PER_THEME = 3
+#: A depth's minimum number of themes needs this many sentences per theme.
+SENTENCES_PER_REQUIRED_THEME = 10
 #: A cluster smaller than this is folded into its nearest neighbour.
 MIN_THEME_SIZE = 2
 _KMEANS_ITERATIONS = 20
@@ -41,23 +43,31 @@ _KEYWORD_STOPWORDS = frozenset(
     called call calls known large larger largest small smaller smallest high higher highest low
     lower lowest big bigger biggest good better great major main key important often usually
     around roughly about average typical typically recent recently current currently early
-    later late least instead whether""".split()
+    later late least instead whether reason reasons fact facts case cases point points example
+    examples result results end side sides part parts kind sort thing change changes changed second
+    third fourth compared compare""".split()
 )
 #: k-means starts per k, the best kept; 2 starts often settle in a poor split of mixed sources.
 _KMEANS_REDOS = 8
 
 
-def cluster_sentences(embeddings: np.ndarray, *, max_themes: int) -> np.ndarray:
-    """Theme index of each sentence, ``(n,)`` int64, themes numbered by first appearance."""
+def cluster_sentences(embeddings: np.ndarray, *, max_themes: int, min_themes: int = 2) -> np.ndarray:
+    """Theme index of each sentence, ``(n,)`` int64, themes numbered by first appearance.
+
+    ``min_themes`` applies only to texts long enough for it (one theme per
+    :data:`SENTENCES_PER_REQUIRED_THEME` sentences): a long article whose sentences are all loosely
+    related has a flat silhouette that would otherwise always pick 2.
+    """
     count = embeddings.shape[0]
     largest = min(max_themes, count // MIN_SENTENCES_PER_THEME)
     if largest < 2:
         return np.zeros(count, dtype=np.int64)
+    smallest = min(largest, max(2, min(min_themes, count // SENTENCES_PER_REQUIRED_THEME)))
     _single_openmp_thread()
     sample = np.unique(np.linspace(0, count - 1, num=min(count, SILHOUETTE_SAMPLE)).astype(np.int64))
     sample_similarity = embeddings[sample] @ embeddings.T
     best_labels, best_score = np.zeros(count, dtype=np.int64), -math.inf
-    for themes in range(2, largest + 1):
+    for themes in range(smallest, largest + 1):
         labels = _kmeans(embeddings, themes)
         score = _silhouette(sample_similarity, labels, sample)
         _log.debug("k=%d silhouette=%.4f", themes, score)
