@@ -54,10 +54,14 @@ class GuildIndex:
         """Make the vectors hold exactly the mirrored rows: add ``missing`` embeddings, drop ``extra`` ids."""
         if extra:
             self.vectors.delete(list(extra))
-        if missing:
-            ids = list(missing)
-            matrix = np.stack([np.frombuffer(missing[entry_id], dtype=np.float32) for entry_id in ids])
-            self.vectors.add(ids, matrix)
+        width = self.vectors.dimension * 4
+        broken = [entry_id for entry_id, blob in missing.items() if len(blob) != width]
+        for entry_id in broken:  # a corrupt embedding: the entry stays findable by its exact key only
+            _log.warning("guild %s cache entry %d has a corrupt embedding; left out of the index", self.guild_id, entry_id)
+            self.entries.pop(entry_id, None)
+        ids = [entry_id for entry_id in missing if entry_id not in broken]
+        if ids:
+            self.vectors.add(ids, np.stack([np.frombuffer(missing[entry_id], dtype=np.float32) for entry_id in ids]))
         if missing or extra:
             _log.info(
                 "guild %s cache index reconciled with the database: %d added, %d removed",

@@ -308,3 +308,21 @@ async def test_clean_restart_uses_the_saved_index_without_rebuilding(
         assert await cache.indexed_entry_ids(GUILD) == {entry_id}
 
     assert not [record for record in caplog.records if "rebuild" in record.message or "reconciled" in record.message]
+
+
+async def test_corrupt_embedding_row_is_left_out_of_the_index_but_found_exactly(
+    harness: CacheHarness, cache: SemanticCache
+) -> None:
+    broken = await cache.store(GUILD, NS, QUESTION, Answer(text="broken vector"))
+    healthy = await cache.store(GUILD, NS, UNRELATED, Answer(text="fine"))
+    await harness.close()
+    (harness.cache_dir / f"{GUILD}.faiss").unlink()
+    cache = await harness.open()
+    assert harness.database is not None
+    await harness.database.connection.execute("UPDATE cache_entries SET embedding = x'0102' WHERE id = ?", (broken,))
+    await harness.database.connection.commit()
+
+    exact = await cache.lookup(GUILD, NS, QUESTION, model=Answer)
+
+    assert exact is not None and exact.value.text == "broken vector"
+    assert await cache.indexed_entry_ids(GUILD) == {healthy}
