@@ -53,3 +53,15 @@ def test_label_joins_the_top_three_keywords() -> None:
     assert theme_label(["coffee", "farmer", "harvest", "bean"]) == "Coffee, farmer and harvest"
     assert theme_label(["battery"]) == "Battery"
     assert theme_label([]) == "General"
+
+
+def test_long_text_gets_the_depth_floor_of_themes(embedder: SentenceTransformerEmbedder) -> None:
+    sentences = segment_sources([sample_text("energy_article"), sample_text("two_topics")])
+    embeddings = embedder.embed([sentence.clean for sentence in sentences])
+    assert len(sentences) >= 40
+
+    unfloored = cluster_sentences(embeddings, max_themes=10)
+    floored = cluster_sentences(embeddings, max_themes=10, min_themes=4)
+
+    assert int(floored.max()) + 1 >= 4
+    assert int(floored.max()) >= int(unfloored.max())
