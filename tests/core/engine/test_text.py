@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from core.engine.text import clean_markdown, content_words, segment_document, segment_sources
 
 
@@ -101,3 +104,21 @@ def test_sentences_are_numbered_across_sources_and_keep_their_source() -> None:
 
 def test_content_words_skip_stopwords_numbers_and_short_words() -> None:
     assert content_words("The 3 new solar farms in Kenya are large.") == ["solar", "farms", "kenya", "large"]
+
+
+_MARKDOWNISH = st.text(
+    alphabet=st.sampled_from(list("abcXYZ .!?,;:-*#>`[]()/\n0123456789U.S%$\"'")), max_size=400
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MARKDOWNISH)
+def test_any_text_segments_into_ordered_exact_slices(text: str) -> None:
+    sentences = segment_sources([text])
+    previous_end = 0
+    for sentence in sentences:
+        assert text[sentence.start : sentence.end] == sentence.text
+        assert sentence.start >= previous_end
+        assert sentence.clean and sentence.words >= 3
+        assert "\n" not in sentence.quote
+        previous_end = sentence.end
