@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from core.engine.state import AnalysisState
-from core.engine.text import STOPWORDS, Sentence
+from core.engine.text import STOPWORDS
 from core.models import Claim, ClaimKind, Entity
 
 __all__ = ["classify_claim", "extract_claims", "extract_entities", "find_entities", "is_checkable"]
@@ -261,8 +261,3 @@ def _merge_surnames(mentions: Counter[str], labels: dict[str, Counter[str]]) -> 
         if len(owners) == 1:
             merged[owners[0]] += merged.pop(name)
     return merged
-
-
-def claim_sentences(sentences: Sequence[Sentence], kind: ClaimKind) -> list[Sentence]:
-    """The sentences of one claim kind (used by pattern detection and tests)."""
-    return [sentence for sentence in sentences if classify_claim(sentence.clean) == kind]
