@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -46,6 +47,7 @@ _log = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _DAY = 86_400.0
+_RECENT_VECTORS = 128
 
 
 def type_tag_of(model: type[BaseModel]) -> str:
@@ -112,6 +114,8 @@ class SemanticCache:
         self._load_locks: dict[int, asyncio.Lock] = {}
         self._dimension = 0
         self._closed = False
+        self._recent_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @classmethod
     def from_settings(
@@ -216,6 +220,7 @@ class SemanticCache:
     ) -> Candidate | None:
         """The one blocking job of a semantic lookup."""
         vector = self._embedder.embed([query_text])[0]
+        self._remember_vector(query_text, vector)
         candidates = index.candidates(vector, namespace=namespace, now=now, limit=self._candidates)
         if not candidates:
             return None
@@ -277,8 +282,11 @@ class SemanticCache:
         semantic_positions = [
             position for position, item in enumerate(items) if item.semantic and self.semantic_allowed(item.query_text)
         ]
-        matrix = self._embedder.embed([items[position].query_text for position in semantic_positions])
-        vectors = {position: matrix[row] for row, position in enumerate(semantic_positions)}
+        recalled = {position: self._recalled_vector(items[position].query_text) for position in semantic_positions}
+        vectors = {position: vector for position, vector in recalled.items() if vector is not None}
+        to_embed = [position for position in semantic_positions if position not in vectors]
+        matrix = self._embedder.embed([items[position].query_text for position in to_embed])
+        vectors.update({position: matrix[row] for row, position in enumerate(to_embed)})
         entries = [
             NewEntry(
                 key_hash=query_key(item.query_text),
@@ -292,6 +300,17 @@ class SemanticCache:
             for position, item in enumerate(items)
         ]
         return entries, vectors
+
+    def _remember_vector(self, query_text: str, vector: np.ndarray) -> None:
+        """Keep a looked-up query's vector: a miss is usually followed by storing that same text."""
+        with self._recent_lock:
+            self._recent_vectors[query_text] = vector
+            while len(self._recent_vectors) > _RECENT_VECTORS:
+                self._recent_vectors.popitem(last=False)
+
+    def _recalled_vector(self, query_text: str) -> np.ndarray | None:
+        with self._recent_lock:
+            return self._recent_vectors.pop(query_text, None)
 
     async def _apply(
         self, guild_id: int, namespace: str, entries: Sequence[NewEntry], vectors: dict[int, np.ndarray],

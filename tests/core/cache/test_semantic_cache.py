@@ -326,3 +326,17 @@ async def test_corrupt_embedding_row_is_left_out_of_the_index_but_found_exactly(
 
     assert exact is not None and exact.value.text == "broken vector"
     assert await cache.indexed_entry_ids(GUILD) == {healthy}
+
+
+async def test_storing_right_after_a_missed_lookup_reuses_its_embedding(
+    harness: CacheHarness, cache: SemanticCache
+) -> None:
+    await cache.store(GUILD, NS, UNRELATED, Answer(text="cake"))
+    assert await cache.lookup(GUILD, NS, QUESTION, model=Answer) is None  # embedded, searched, missed
+    embedded_before = harness.embedder.texts_embedded
+
+    await cache.store(GUILD, NS, QUESTION, Answer(text="analysed"))
+
+    assert harness.embedder.texts_embedded == embedded_before
+    hit = await cache.lookup(GUILD, NS, REWORDED, model=Answer)
+    assert hit is not None and hit.value.text == "analysed"
