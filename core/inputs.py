@@ -19,7 +19,7 @@ from core.errors import (
     UnsupportedInputError,
 )
 from core.fetch.extract import ExtractedText, decode_body, extract_html, extract_pdf
-from core.models import SourceDocument
+from core.models import SourceDocument, count_words
 
 __all__ = [
     "ATTACHMENT_SUFFIXES",
@@ -39,7 +39,6 @@ DOCUMENT_FILE_SUFFIXES = (".html", ".htm", ".pdf")
 ATTACHMENT_SUFFIXES = TEXT_FILE_SUFFIXES + DOCUMENT_FILE_SUFFIXES
 
 _URL_RE = re.compile(r"^(?:https?|ftp|file|gopher|data|javascript)://\S+$|^www\.\S+\.\S+$", re.IGNORECASE)
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +65,6 @@ def find_urls(target: str) -> list[str] | None:
     if tokens and all(_URL_RE.match(token) for token in tokens):
         return tokens
     return None
-
-
-def count_words(text: str) -> int:
-    return len(_WORD_RE.findall(text))
 
 
 def decode_text_bytes(data: bytes, *, filename: str) -> str:

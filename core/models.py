@@ -8,6 +8,7 @@ another version are treated as stale.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -27,6 +28,7 @@ __all__ = [
     "SourceDocument",
     "SourceInfo",
     "ThemeCluster",
+    "count_words",
     "sha256_text",
 ]
 
@@ -39,8 +41,15 @@ ClaimKind = Literal["statistic", "prediction", "assertion"]
 SourceKind = Literal["text", "file", "url"]
 
 
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def count_words(text: str) -> int:
+    return len(_WORD_RE.findall(text))
 
 
 class _Model(BaseModel):
@@ -61,6 +70,20 @@ class SourceDocument(_Model):
     @property
     def label(self) -> str:
         return self.title or self.url or self.filename or "pasted text"
+
+    def info(self) -> SourceInfo:
+        """What a report records about this source; hashes and counts are computed, never trusted."""
+        return SourceInfo(
+            kind=self.kind,
+            label=self.label,
+            url=self.url,
+            title=self.title,
+            author=self.author,
+            published=self.published,
+            sha256=sha256_text(self.text),
+            characters=len(self.text),
+            words=count_words(self.text),
+        )
 
 
 class SourceInfo(_Model):

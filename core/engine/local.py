@@ -33,7 +33,6 @@ from core.engine.text import Sentence, segment_sources
 from core.engine.themes import build_themes, cluster_sentences
 from core.errors import EmptyInputError, InputTooLargeError, UnsupportedInputError
 from core.gate import WorkerGate
-from core.inputs import count_words
 from core.models import (
     Claim,
     EngineInfo,
@@ -42,9 +41,7 @@ from core.models import (
     KeyInsight,
     PatternAnalysis,
     SourceDocument,
-    SourceInfo,
     ThemeCluster,
-    sha256_text,
 )
 from core.progress import Progress, ProgressSink, ignore_progress
 from core.settings import Depth
@@ -111,7 +108,7 @@ class LocalEngine:
             )
         return IntelReport(
             depth=depth,
-            sources=[_source_info(source) for source in sources],
+            sources=[source.info() for source in sources],
             synthesis=synthesis,
             engine=EngineInfo(
                 name="local", model=self._embedder.name, elapsed_seconds=time.perf_counter() - started
@@ -186,15 +183,3 @@ def _extract_findings(state: AnalysisState) -> LocalFindings:
     )
 
 
-def _source_info(source: SourceDocument) -> SourceInfo:
-    return SourceInfo(
-        kind=source.kind,
-        label=source.label,
-        url=source.url,
-        title=source.title,
-        author=source.author,
-        published=source.published,
-        sha256=sha256_text(source.text),
-        characters=len(source.text),
-        words=count_words(source.text),
-    )

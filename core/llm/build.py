@@ -23,7 +23,6 @@ import numpy as np
 from pydantic import BaseModel
 
 from core.embedder import Embedder
-from core.inputs import count_words
 from core.llm.schema import LLMInsight, LLMReport, LLMTheme
 from core.models import (
     Claim,
@@ -34,13 +33,11 @@ from core.models import (
     KeyInsight,
     PatternAnalysis,
     SourceDocument,
-    SourceInfo,
     ThemeCluster,
-    sha256_text,
 )
 from core.settings import Depth
 
-__all__ = ["GroundedReport", "ground_report", "neutralise_mentions", "normalise_whitespace", "source_info"]
+__all__ = ["GroundedReport", "ground_report", "neutralise_mentions", "normalise_whitespace"]
 
 _log = logging.getLogger(__name__)
 
@@ -69,18 +66,6 @@ def neutralise_mentions(text: str) -> str:
     return _USER_MENTION_RE.sub(lambda match: f"<{ZERO_WIDTH_SPACE}{match.group(1)}{match.group(2)}>", text)
 
 
-def source_info(source: SourceDocument) -> SourceInfo:
-    return SourceInfo(
-        kind=source.kind,
-        label=source.label,
-        url=source.url,
-        title=source.title,
-        author=source.author,
-        published=source.published,
-        sha256=sha256_text(source.text),
-        characters=len(source.text),
-        words=count_words(source.text),
-    )
 
 
 class _Sources:
@@ -218,7 +203,7 @@ def ground_report(
         _log.info("dropped %d LLM insight(s) whose evidence is not a quote from the source", dropped)
     report = IntelReport(
         depth=depth,
-        sources=[source_info(source) for source in sources],
+        sources=[source.info() for source in sources],
         summary=neutralise_mentions(answer.summary),
         key_insights=insights,
         patterns=_patterns(answer, texts),
