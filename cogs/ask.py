@@ -54,8 +54,9 @@ class AskCog(commands.Cog, name="Ask"):
         choices = [(citation.report_id, f"Open #{citation.report_id}") for citation in result.answer.citations]
         view = PagedView([Page(embeds=[embed], open_choices=choices)], owner_id=interaction.user.id,
                          timeout=self.bot.settings.discord_view_timeout_seconds, on_open=self._open)
-        extra = {"view": view} if view.has_items else {}
-        await interaction.edit_original_response(content=content, embed=embed, allowed_mentions=_NO_MENTIONS, **extra)
+        await interaction.edit_original_response(
+            content=content, embed=embed, allowed_mentions=_NO_MENTIONS, view=view if view.has_items else None
+        )
         if view.has_items:
             view.shown_by(interaction)
         _log.info("/ask in guild %s: found=%s, %d reports cited, %.1fs", request.guild_id, result.answer.found,

@@ -52,10 +52,9 @@ async def open_report(bot: IntelBot, interaction: discord.Interaction, report_id
     report = await report_library(bot).get(require_guild(interaction), report_id)
     rendered = render_report(AutointelResult(report=report, report_id=report_id))
     view = PagedView(rendered.pages, owner_id=interaction.user.id, timeout=bot.settings.discord_view_timeout_seconds)
-    extra = {"view": view} if view.has_items else {}
     await interaction.edit_original_response(
         content=rendered.content[: DiscordLimits.CONTENT], embeds=rendered.embeds,
-        attachments=rendered.discord_files(), allowed_mentions=_NO_MENTIONS, **extra,
+        attachments=rendered.discord_files(), allowed_mentions=_NO_MENTIONS, view=view if view.has_items else None,
     )
     view.shown_by(interaction)
 
