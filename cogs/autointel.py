@@ -20,7 +20,13 @@ from discord.ext import commands
 
 from cogs.render import DiscordLimits, discord_text, render_report
 from cogs.views import PagedView
-from core.errors import EmptyInputError, InputTooLargeError, TooManySourcesError, UnsupportedInputError
+from core.errors import (
+    CooldownError,
+    EmptyInputError,
+    InputTooLargeError,
+    TooManySourcesError,
+    UnsupportedInputError,
+)
 from core.inputs import ATTACHMENT_SUFFIXES, TEXT_FILE_SUFFIXES, Attachment, find_urls, validate_text
 from core.progress import Progress
 from core.service import AutointelRequest
@@ -213,6 +219,9 @@ class AutointelCog(commands.Cog, name="Autointel"):
 
     async def _refresh(self, interaction: discord.Interaction, request: AutointelRequest) -> None:
         """Refresh: the same request again, bypassing the cache, answered in a new message."""
+        waiting = self.bot.service.cooldown_remaining(guild_id=request.guild_id, user_id=request.user_id)
+        if waiting > 0:
+            raise CooldownError(seconds_left=waiting)  # before deferring, so the refusal is ephemeral
         await interaction.response.defer(thinking=True)
         await self._analyse_and_reply(interaction, request.model_copy(update={"fresh": True}))
 

@@ -131,3 +131,14 @@ async def test_buttons_disable_themselves_when_the_view_times_out(
     shown = message_buttons(fake_discord, log)
     assert "Refresh" in shown
     assert len(fake_discord.original_message(log)["attachments"]) == 2
+
+
+async def test_refresh_during_the_cooldown_is_refused_ephemerally(intel_bot: RunningBot) -> None:
+    fake = intel_bot.fake
+    log = await fake.run_command("autointel", {"target": HARBOUR_AND_SCHOOLS, "depth": "quick"})
+    await _report(fake, log)
+
+    click = await fake.click_button(message_buttons(fake, log)["Refresh"]["custom_id"], message_id=message_id(fake, log))
+
+    assert click.ephemeral and not click.deferred
+    assert click.callback is not None and (click.callback.content or "").startswith("You are going too fast")
