@@ -222,11 +222,12 @@ def render_settings(effective: EffectiveGuildSettings, overrides: GuildSettings)
 
 
 def format_bytes(size: int) -> str:
-    for unit in ("bytes", "KiB", "MiB"):
-        if size < 1024 or unit == "MiB":
-            return f"{size:,} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return f"{size:.1f} GiB"  # pragma: no cover - the loop returns
+    """``812 bytes``, ``14.2 KiB``, ``3.1 MiB``."""
+    if size < 1024:
+        return f"{size:,} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 def _hit_rate(hits: int, lookups: int) -> str:
