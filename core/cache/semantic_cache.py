@@ -31,7 +31,7 @@ from core.cache.guild_index import GuildIndex, IndexedEntry
 from core.cache.keys import query_key, verbatim_key
 from core.cache.metadata import MetadataStore, SqliteMetadataStore
 from core.cache.models import CacheHit, CacheStats, EntryRow, HitKind, NewEntry, StoreItem, StoreOutcome
-from core.cache.vector_index import FaissVectorIndex
+from core.cache.vector_index import APPROXIMATE_FROM, FaissVectorIndex
 from core.db import Database
 from core.embedder import Embedder
 from core.errors import CacheClosedError
@@ -91,6 +91,7 @@ class SemanticCache:
         candidates: int = 5,
         semantic_max_chars: int = 1_000,
         flush_interval_seconds: float = 30.0,
+        approximate_from: int = APPROXIMATE_FROM,
         clock: Callable[[], float] = time.time,
         metadata: MetadataStore | None = None,
         metrics: Metrics | None = None,
@@ -105,6 +106,7 @@ class SemanticCache:
         self._candidates = candidates
         self._semantic_max_chars = semantic_max_chars
         self._flush_interval = flush_interval_seconds
+        self._approximate_from = approximate_from
         self._clock = clock
         self._metadata: MetadataStore = metadata or SqliteMetadataStore(database)
         self._metrics = metrics
@@ -406,9 +408,9 @@ class SemanticCache:
 
     def _open_vectors(self, guild_id: int) -> tuple[FaissVectorIndex, set[int]]:
         path = self._index_path(guild_id)
-        vectors = FaissVectorIndex.load(path, dimension=self._dimension)
+        vectors = FaissVectorIndex.load(path, dimension=self._dimension, approximate_from=self._approximate_from)
         if vectors is None:
-            return FaissVectorIndex(path, dimension=self._dimension), set()
+            return FaissVectorIndex(path, dimension=self._dimension, approximate_from=self._approximate_from), set()
         return vectors, vectors.entry_ids()
 
     async def _unload_beyond_bound(self) -> None:

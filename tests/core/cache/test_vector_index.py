@@ -69,3 +69,91 @@ def test_empty_index_searches_to_nothing(tmp_path: Path) -> None:
     index = FaissVectorIndex(tmp_path / "1.faiss", dimension=DIMENSION)
 
     assert index.search(unit_vectors(1)[0], limit=5) == []
+
+
+# --- large guilds: the IVF layout ---------------------------------------------------------------
+
+SWITCH_AT = 400
+
+
+def large_index(tmp_path: Path, count: int, *, seed: int = 1) -> tuple[FaissVectorIndex, np.ndarray]:
+    index = FaissVectorIndex(tmp_path / "9.faiss", dimension=DIMENSION, approximate_from=SWITCH_AT)
+    vectors = unit_vectors(count, seed=seed)
+    index.add(list(range(1000, 1000 + count)), vectors)
+    return index, vectors
+
+
+def test_small_index_stays_exact_and_large_one_becomes_approximate(tmp_path: Path) -> None:
+    small, _ = large_index(tmp_path, SWITCH_AT - 1)
+    large, _ = large_index(tmp_path, SWITCH_AT)
+
+    assert not small.approximate
+    assert large.approximate
+    assert len(large) == SWITCH_AT and large.entry_ids() == set(range(1000, 1000 + SWITCH_AT))
+
+
+def test_approximate_index_finds_each_stored_vector_with_its_exact_similarity(tmp_path: Path) -> None:
+    index, vectors = large_index(tmp_path, 1200)
+
+    for position in range(0, 1200, 37):
+        best = index.search(vectors[position], limit=5)[0]
+        assert best.entry_id == 1000 + position
+        assert abs(best.similarity - 1.0) < 1e-5
+    query = unit_vectors(1, seed=99)[0]
+    for match in index.search(query, limit=5):  # similarities are true inner products, never estimates
+        assert abs(match.similarity - float(vectors[match.entry_id - 1000] @ query)) < 1e-5
+
+
+def test_approximate_index_never_returns_deleted_ids(tmp_path: Path) -> None:
+    index, vectors = large_index(tmp_path, 1000)
+
+    assert index.delete([1003, 1500, 5]) == 2
+
+    found = {match.entry_id for position in (3, 500) for match in index.search(vectors[position], limit=20)}
+    assert not found & {1003, 1500}
+    assert index.entry_ids() == set(range(1000, 2000)) - {1003, 1500}
+    assert index.approximate
+
+
+def test_approximate_index_survives_flush_and_load(tmp_path: Path) -> None:
+    index, vectors = large_index(tmp_path, 900)
+    index.delete([1010])
+    index.flush()
+
+    loaded = FaissVectorIndex.load(index.path, dimension=DIMENSION, approximate_from=SWITCH_AT)
+
+    assert loaded is not None and loaded.approximate
+    assert loaded.entry_ids() == set(range(1000, 1900)) - {1010}
+    assert loaded.search(vectors[42], limit=1)[0].entry_id == 1042
+
+
+def test_shrinking_index_turns_exact_again_and_keeps_every_entry(tmp_path: Path) -> None:
+    index, vectors = large_index(tmp_path, 500)
+
+    index.delete(list(range(1000, 1310)))  # 190 left, below half the switch size
+
+    assert not index.approximate
+    assert index.entry_ids() == set(range(1310, 1500))
+    assert index.search(vectors[400], limit=1)[0].entry_id == 1400
+
+
+def test_growing_index_gets_more_lists(tmp_path: Path) -> None:
+    index, _ = large_index(tmp_path, SWITCH_AT)
+    lists_at_switch = index.list_count
+
+    index.add(list(range(5000, 5000 + 5 * SWITCH_AT)), unit_vectors(5 * SWITCH_AT, seed=3))
+
+    assert index.list_count >= 2 * lists_at_switch
+    assert len(index) == 6 * SWITCH_AT
+    assert index.entry_ids() == set(range(1000, 1000 + SWITCH_AT)) | set(range(5000, 5000 + 5 * SWITCH_AT))
+
+
+def test_file_loaded_below_the_switch_size_is_made_exact(tmp_path: Path) -> None:
+    index, vectors = large_index(tmp_path, 500)
+    index.flush()
+
+    loaded = FaissVectorIndex.load(index.path, dimension=DIMENSION, approximate_from=2_000)
+
+    assert loaded is not None and not loaded.approximate
+    assert loaded.entry_ids() == set(range(1000, 1500))
+    assert loaded.search(vectors[7], limit=1)[0].entry_id == 1007
