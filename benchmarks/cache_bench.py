@@ -53,7 +53,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from core.cache import SemanticCache, StoreItem
-from core.cache.vector_index import FaissVectorIndex
+from core.cache.vector_index import APPROXIMATE_FROM, FaissVectorIndex
 from core.db import Database
 from core.embedder import SentenceTransformerEmbedder
 from core.gate import WorkerGate
@@ -245,6 +245,39 @@ def faiss_thread_row(size: int, embedder: TableEmbedder) -> list[str]:
     return results
 
 
+def approximate_search_row(size: int, corpus: Corpus, embedder: TableEmbedder, queries: np.ndarray) -> str:
+    """The IVF layout against a flat index over the same vectors the cache holds: recall, time, training."""
+    vectors = embedder.embed([item.query_text for item in fill_items(size, corpus)])
+    ids = list(range(size))
+    flat = FaissVectorIndex(Path("/nonexistent"), dimension=embedder.dimension, approximate_from=size + 1)
+    flat.add(ids, vectors)
+    approximate = FaissVectorIndex(Path("/nonexistent"), dimension=embedder.dimension)
+    started = time.perf_counter()
+    approximate.add(ids, vectors)
+    build_seconds = time.perf_counter() - started
+    found, top_same, times = [], [], {"flat": [], "ivf": []}
+    for query in queries:
+        results = {}
+        for name, index in (("flat", flat), ("ivf", approximate)):
+            began = time.perf_counter()
+            results[name] = [match.entry_id for match in index.search(query, limit=5)]
+            times[name].append(time.perf_counter() - began)
+        found.append(len(set(results["flat"]) & set(results["ivf"])) / len(results["flat"]))
+        top_same.append(results["flat"][0] == results["ivf"][0])
+    return row(f"{size:,}", approximate.list_count, approximate.probe_count,
+               f"{statistics.mean(found):.4f}", f"{statistics.mean(top_same):.4f}", ms(statistics.median(times["flat"])),
+               ms(statistics.median(times["ivf"])), f"{build_seconds:.2f}")
+
+
+async def approximate_search_table(sizes: Sequence[int], corpus: Corpus, embedder: TableEmbedder,
+                                   gate: WorkerGate, queries: int) -> list[str]:
+    picks = random.Random(3).sample(range(len(corpus.questions)), queries)
+    texts = [f"Quick question: {corpus.questions[pick]}" for pick in picks]
+    texts += [corpus.partners[number] for number in sorted(corpus.partners)][:queries]
+    vectors = await gate.run(embedder.model.embed, texts)
+    return [approximate_search_row(size, corpus, embedder, vectors) for size in sizes]
+
+
 # --- 2. GPTCache side by side ----------------------------------------------------------------
 
 def gptcache_instance(directory: Path, embedder: SentenceTransformerEmbedder, entries: int) -> object:
@@ -304,6 +337,42 @@ async def interleaved_stores(ours: tuple[SemanticCache, SemanticCache], theirs: 
     return {key: len(questions) / seconds for key, seconds in totals.items()}
 
 
+async def interleaved_flows(ours: SemanticCache, theirs: tuple[object, object], questions: list[str]) -> dict[str, float]:
+    """The product's flow for a new question, for each system, alternating in chunks of 50.
+
+    Ours: ``lookup`` (exact read, then embed + search), a miss, then ``store`` (which reuses the
+    lookup's vector).  GPTCache's LLM adapters: one ``adapt`` call (embed, search, miss, call the
+    "LLM", save with the same embedding).  GPTCache's ``api.get`` then ``api.put`` (embeds twice).
+    Questions per second; a hit (a near-duplicate already stored) skips the store on every side.
+    """
+    from gptcache.adapter import api
+    from gptcache.adapter.adapter import adapt
+
+    totals: dict[str, float] = {}
+    for start in range(0, len(questions), 50):
+        chunk = questions[start:start + 50]
+
+        async def ours_flow(chunk: list[str] = chunk) -> None:
+            for question in chunk:
+                if await ours.lookup(GUILD, NS, question, model=Answer) is None:
+                    await ours.store(GUILD, NS, question, Answer(text=f"answer to {question}"))
+
+        def adapter_flow(chunk: list[str] = chunk) -> None:
+            for question in chunk:
+                adapt(lambda *_, question=question, **__: f"answer to {question}", api._cache_data_converter,
+                      api._update_cache_callback, prompt=question, cache_obj=theirs[0])
+
+        def get_put_flow(chunk: list[str] = chunk) -> None:
+            for question in chunk:
+                if api.get(question, cache_obj=theirs[1]) is None:
+                    api.put(question, f"answer to {question}", cache_obj=theirs[1])
+
+        await atime_into(totals, "ours", ours_flow)
+        time_into(totals, "adapter", adapter_flow)
+        time_into(totals, "get_put", get_put_flow)
+    return {key: len(questions) / seconds for key, seconds in totals.items()}
+
+
 async def interleaved_lookups(ours: SemanticCache, theirs: object, texts: list[str]) -> dict[str, list[float]]:
     from gptcache.adapter.api import get
 
@@ -333,19 +402,24 @@ async def compare_with_gptcache(corpus: Corpus, model: SentenceTransformerEmbedd
     query_sets = {"repeat": random.Random(11).sample(questions, min(queries, len(questions))),
                   "reworded": reworded[:queries]}
     directory = lasting_temp_dir()
-    theirs = (gptcache_instance(directory / "g1", model, entries), gptcache_instance(directory / "g2", model, entries))
+    theirs = tuple(gptcache_instance(directory / f"g{number}", model, entries) for number in range(1, 5))
     async with OpenCache(directory / "o1", gate, model, capacity=entries * 4) as ours_one, \
-            OpenCache(directory / "o2", gate, model, capacity=entries * 4) as ours_batch:
-        stores = await interleaved_stores((ours_one, ours_batch), theirs, questions)
+            OpenCache(directory / "o2", gate, model, capacity=entries * 4) as ours_batch, \
+            OpenCache(directory / "o3", gate, model, capacity=entries * 4) as ours_flow:
+        stores = await interleaved_stores((ours_one, ours_batch), theirs[:2], questions)
+        flows = await interleaved_flows(ours_flow, theirs[2:], questions)
         lookups = {kind: await interleaved_lookups(ours_one, theirs[0], texts) for kind, texts in query_sets.items()}
     lines = []
     for kind, times in lookups.items():
         for label, share in (("p50", 0.5), ("p99", 0.99)):
             mine, other = percentile(times["ours"], share), percentile(times["theirs"], share)
             lines.append(row(f"lookup {kind} {label} (ms)", ms(mine), ms(other), f"{mine / other:.2f}x"))
-    for key, label in (("one", "store one by one (entries/s)"), ("batch", "store batch (entries/s)")):
+    for key, label in (("one", "store only, one by one (entries/s)"), ("batch", "store only, batch (entries/s)")):
         mine, other = stores[f"ours_{key}"], stores[f"theirs_{key}"]
         lines.append(row(label, f"{mine:.1f}", f"{other:.1f}", f"{mine / other:.2f}x"))
+    for key, label in (("adapter", "new question: miss then store, vs GPTCache adapter (questions/s)"),
+                       ("get_put", "new question: miss then store, vs GPTCache get then put (questions/s)")):
+        lines.append(row(label, f"{flows['ours']:.1f}", f"{flows[key]:.1f}", f"{flows['ours'] / flows[key]:.2f}x"))
     lines.append(row("queries per lookup row", len(query_sets["repeat"]), len(query_sets["reworded"]), "(repeat, reworded)"))
     return lines
 
@@ -433,10 +507,18 @@ async def main(args: argparse.Namespace) -> None:
             print("## 1. Hit latency by index size (ms)\n")
             print(row("entries", "exact p50", "exact p99", "semantic p50", "semantic p99", "one embedding p50",
                       "semantic / embedding (p50s)", "semantic / embedding (median of pairs)",
-                      "FAISS search p50, 1 thread", f"FAISS search p50, {os.cpu_count()} threads"))
+                      "index search p50, 1 thread", f"index search p50, {os.cpu_count()} threads"))
             print(row(*["---"] * 10))
-            for size in (int(part) for part in args.sizes.split(",")):
+            sizes = [int(part) for part in args.sizes.split(",")]
+            for size in sizes:
                 print("\n".join(await latency_for_size(size, corpus, embedder, gate, args.queries)), flush=True)
+            large = [size for size in sizes if size >= APPROXIMATE_FROM]
+            if large:
+                print(f"\n## 1b. Approximate (IVF) search against flat, same vectors, {2 * args.queries} real queries\n")
+                print(row("entries", "IVF lists", "lists probed", "recall@5", "same top 1", "flat search p50 (ms)",
+                          "IVF search p50 (ms)", "IVF build incl. training (s)"))
+                print(row(*["---"] * 8))
+                print("\n".join(await approximate_search_table(large, corpus, embedder, gate, args.queries)), flush=True)
         if args.only in (None, "gptcache"):
             print(f"\n## 2. Against GPTCache 0.1.44 ({args.gptcache_entries:,} entries, real embeddings)\n")
             print(row("measure", "ours", "GPTCache", "ours / GPTCache"))

@@ -48,6 +48,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _DAY = 86_400.0
 _RECENT_VECTORS = 128
+_EMBED_CHUNK = 16
 
 
 def type_tag_of(model: type[BaseModel]) -> str:
@@ -287,7 +288,7 @@ class SemanticCache:
         recalled = {position: self._recalled_vector(items[position].query_text) for position in semantic_positions}
         vectors = {position: vector for position, vector in recalled.items() if vector is not None}
         to_embed = [position for position in semantic_positions if position not in vectors]
-        matrix = self._embedder.embed([items[position].query_text for position in to_embed])
+        matrix = self._embed_by_length([items[position].query_text for position in to_embed])
         vectors.update({position: matrix[row] for row, position in enumerate(to_embed)})
         entries = [
             NewEntry(
@@ -302,6 +303,19 @@ class SemanticCache:
             for position, item in enumerate(items)
         ]
         return entries, vectors
+
+    def _embed_by_length(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed in chunks of texts of similar length: a batch is padded to its longest text.
+
+        One padded batch of 50 mixed-length questions cost 9 to 12 ms per text here; chunks of
+        16 sorted by length cost about 5 ms (docs/cache.md, "Store throughput").
+        """
+        order = sorted(range(len(texts)), key=lambda position: len(texts[position]))
+        matrix = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for start in range(0, len(order), _EMBED_CHUNK):
+            chunk = order[start:start + _EMBED_CHUNK]
+            matrix[chunk] = self._embedder.embed([texts[position] for position in chunk])
+        return matrix
 
     def _remember_vector(self, query_text: str, vector: np.ndarray) -> None:
         """Keep a looked-up query's vector: a miss is usually followed by storing that same text."""

@@ -210,6 +210,11 @@ class FaissVectorIndex:
         """How many IVF lists the index has (0 while it is flat)."""
         return int(self._index.nlist) if isinstance(self._index, faiss.IndexIVFFlat) else 0
 
+    @property
+    def probe_count(self) -> int:
+        """How many IVF lists a search visits (0 while the index is flat)."""
+        return int(self._index.nprobe) if isinstance(self._index, faiss.IndexIVFFlat) else 0
+
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
