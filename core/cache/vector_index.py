@@ -156,6 +156,17 @@ def _ivf_contents(index: faiss.IndexIVFFlat, dimension: int) -> tuple[np.ndarray
     return np.concatenate(id_parts).astype(np.int64), np.concatenate(vector_parts)
 
 
+def _ivf_ids(index: faiss.IndexIVFFlat) -> np.ndarray:
+    lists = index.invlists
+    assert lists is not None, "an IndexIVFFlat always has inverted lists"
+    parts = [
+        faiss.rev_swig_ptr(lists.get_ids(list_number), lists.list_size(list_number)).copy()
+        for list_number in range(index.nlist)
+        if lists.list_size(list_number)
+    ]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+
 def _is_usable(index: faiss.Index, dimension: int) -> bool:
     if index.d != dimension or index.metric_type != faiss.METRIC_INNER_PRODUCT:
         return False
@@ -220,9 +231,10 @@ class FaissVectorIndex:
 
     def entry_ids(self) -> set[int]:
         with self._lock.reading():
-            if isinstance(self._index, faiss.IndexIDMap2):
-                return set(faiss.vector_to_array(self._index.id_map).tolist())
-            return set(_contents(self._index, self.dimension)[0].tolist())
+            if isinstance(self._index, faiss.IndexIVFFlat):
+                return set(_ivf_ids(self._index).tolist())
+            assert isinstance(self._index, faiss.IndexIDMap2), "the two layouts are IndexIDMap2 and IndexIVFFlat"
+            return set(faiss.vector_to_array(self._index.id_map).tolist())
 
     def add(self, entry_ids: Sequence[int], vectors: np.ndarray) -> None:
         if not entry_ids:
