@@ -15,6 +15,7 @@ from core.cache.verify import VerifyingDecider
 from core.db import Database
 from core.embedder import Embedder, SentenceTransformerEmbedder
 from core.engine.local import LocalEngine
+from core.errors import GateClosedError
 from core.fetch.guard import UrlGuard
 from core.fetch.reader import SourceReader
 from core.gate import WorkerGate
@@ -77,6 +78,19 @@ class IntelRuntime:
         await self.close()
 
     async def start(self) -> None:
+        """Open every part.  If :meth:`close` runs meanwhile (a signal during start-up), or a step
+        fails, whatever was opened is closed again and the error propagates."""
+        try:
+            await self._open_parts()
+            if self._closed:
+                raise GateClosedError()
+        except BaseException:
+            await self._release()
+            raise
+        self.started_at = time.time()
+        _log.info("engine ready (data in %s)", self.settings.data_dir)
+
+    async def _open_parts(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.gate.start()
         await self.database.open()
@@ -103,8 +117,6 @@ class IntelRuntime:
             settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm,
             cache=self.cache, reader=SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard),
         )
-        self.started_at = time.time()
-        _log.info("engine ready (data in %s)", self.settings.data_dir)
 
     async def _start_llm(self) -> LLMBackend | None:
         """The LLM backend when one is configured (see ``Settings.llm_enabled``), else ``None``."""
@@ -127,13 +139,18 @@ class IntelRuntime:
         return backend
 
     async def close(self) -> None:
+        """Close every part.  Idempotent; safe while :meth:`start` is still running."""
         if self._closed:
             return
         self._closed = True
+        await self._release()
+        _log.info("engine closed")
+
+    async def _release(self) -> None:
+        """Close what is open; each part's close is idempotent, so this may run twice."""
         if self.llm is not None:
             await self.llm.close()
         if self.cache is not None:
             await self.cache.close()  # writes changed indexes: needs the gate, so before it closes
         await self.gate.close()
         await self.database.close()
-        _log.info("engine closed")
