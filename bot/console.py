@@ -241,20 +241,7 @@ def _title_panel(report: IntelReport) -> Panel:
 
 
 def _cache_line(hit: CacheHitInfo) -> str:
-    return f"Served from cache ({hit.how}, similarity {hit.similarity:.2f}, age {_format_age(hit.age_seconds)})"
-
-
-def _format_age(seconds: float) -> str:
-    minutes, _ = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{int(seconds)} s"
+    return f"Served from cache ({hit.describe()})"
 
 
 def _insights(report: IntelReport) -> RenderableType:

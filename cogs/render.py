@@ -172,8 +172,7 @@ def _summary_embed(result: AutointelResult) -> discord.Embed:
     if report.failed_sources:
         embed.add_field(name="Failed sources", value=_failures_value(report), inline=False)
     if result.cache_hit is not None:
-        hit = result.cache_hit
-        embed.add_field(name="Cache", value=f"{hit.how} match ({hit.similarity:.2f})", inline=True)
+        embed.add_field(name="Served from cache", value=result.cache_hit.describe(), inline=False)
     for notice in result.notices[:3]:
         embed.add_field(name="Note", value=discord_text(notice, 300), inline=False)
     saved = f"Report #{result.report_id} · " if result.report_id is not None else ""

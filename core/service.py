@@ -50,6 +50,7 @@ __all__ = [
     "IntelService",
     "cache_namespace",
     "cache_query_text",
+    "format_age",
 ]
 
 _log = logging.getLogger(__name__)
@@ -75,6 +76,27 @@ class CacheHitInfo(BaseModel):
     similarity: float
     age_seconds: float
     entry_id: int
+
+    def describe(self) -> str:
+        """One line for any front end, e.g. ``exact match, similarity 1.00, 5 min old, cache entry #12``."""
+        return (
+            f"{self.how} match, similarity {self.similarity:.2f}, {format_age(self.age_seconds)} old, "
+            f"cache entry #{self.entry_id}"
+        )
+
+
+def format_age(seconds: float) -> str:
+    """``42 s``, ``5 min``, ``3 h 10 min``, ``2 d 4 h``."""
+    minutes, _ = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{int(seconds)} s"
 
 
 class AutointelResult(BaseModel):

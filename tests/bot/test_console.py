@@ -229,7 +229,7 @@ def test_cache_hit_line_shows_how_similarity_and_age() -> None:
 
     text = _rendered(_report(), cache_hit=hit)
 
-    assert "Served from cache (semantic, similarity 0.95, age 3 h 2 min)" in text
+    assert "Served from cache (semantic match, similarity 0.95, 3 h 2 min old, cache entry #" in text
 
 
 def test_service_notices_are_shown_under_the_title() -> None:
@@ -380,7 +380,7 @@ def test_interactive_mode_reads_commands_from_stdin_until_quit(tmp_path: Path) -
     assert "error: Unknown command '/bogus'" in result.stderr
     assert "Paste the text; end it with a line holding only '.'" in result.stderr
     assert result.stdout.count("Intelligence report: pasted text") == 3
-    assert result.stdout.count("Served from cache (exact, similarity 1.00, age ") == 1, "the repeat is a hit"
+    assert result.stdout.count("Served from cache (exact match, similarity 1.00, ") == 1, "the repeat is a hit"
     assert "Depth: quick" in result.stdout and "Brookfield" in result.stdout
     assert "[bold red]x[/]" in result.stdout, "markup in a source is shown literally"
     assert "never runs" not in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -196,12 +197,17 @@ async def test_show_marks_overrides_and_reset_restores_the_default(intel_bot: Ru
 # --- /cache -------------------------------------------------------------------------------------
 
 
-async def _cached_twice(fake: FakeDiscord) -> None:
-    """One report, then the same text by another user: the second is served from the cache."""
+async def _cached_twice(fake: FakeDiscord) -> str:
+    """One report, then the same text by another user: the second is served from the cache.
+
+    Returns what the second report's "Served from cache" field shows the user.
+    """
     first = await fake.run_command("autointel", {"target": HARBOUR_AND_SCHOOLS, "depth": "quick"})
     await _report(fake, first)
     second = await fake.run_command("autointel", {"target": HARBOUR_AND_SCHOOLS, "depth": "quick"}, user=fake.world.owner)
     await _report(fake, second)
+    final = await fake.wait_for_response(second, _has_report_files, timeout=REPORT_TIMEOUT)
+    return _fields(final)["Served from cache"]
 
 
 async def test_cache_stats_shows_a_hit_after_a_repeated_autointel(intel_bot: RunningBot) -> None:
@@ -271,8 +277,10 @@ async def test_cache_forget_removes_one_entry_by_its_id(intel_bot: RunningBot) -
     fake, admin = intel_bot.fake, intel_bot.fake.world.admin
     cache, guild_id = intel_bot.bot.runtime.cache, fake.world.guild.id
     assert cache is not None
-    await _cached_twice(fake)
-    entry_id = 1  # the first entry of a fresh database; reports served from the cache show "cache entry #N"
+    served = await _cached_twice(fake)
+    match = re.search(r"exact match, similarity 1\.00, \d+ s old, cache entry #(\d+)$", served)
+    assert match, served
+    entry_id = int(match.group(1))  # what the user reads on the cached report
 
     forgotten = await _answer(fake, await fake.run_command("cache", {"forget": {"entry_id": entry_id}}, user=admin))
     again = await _answer(fake, await fake.run_command("cache", {"forget": {"entry_id": entry_id}}, user=admin))

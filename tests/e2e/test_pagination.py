@@ -91,14 +91,14 @@ async def test_refresh_runs_the_request_again_without_the_cache(paging_bot: Runn
     await _report(fake, await fake.run_command("autointel", {"target": HARBOUR_AND_SCHOOLS, "depth": "quick"}))
     cached_log = await fake.run_command("autointel", {"target": HARBOUR_AND_SCHOOLS, "depth": "quick"})
     cached = await _report(fake, cached_log)
-    assert "Cache" in _summary_field_names(cached)
+    assert "Served from cache" in _summary_field_names(cached)
 
     refresh = await fake.click_button(message_buttons(fake, cached_log)["Refresh"]["custom_id"],
                                       message_id=message_id(fake, cached_log))
     refreshed = await _report(fake, refresh)
 
     assert refresh.deferred and not refresh.ephemeral
-    assert "Cache" not in _summary_field_names(refreshed)
+    assert "Served from cache" not in _summary_field_names(refreshed)
     assert refreshed.content != cached.content  # a new report, saved under a new number
     assert IntelReport.model_validate_json(refreshed.file(".json").data).summary
 
