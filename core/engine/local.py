@@ -69,6 +69,11 @@ class LocalFindings(BaseModel):
     patterns: list[PatternAnalysis]
 
 
+# Bump when a change alters what the engine writes for the same input: the name goes into the
+# cache namespace, so reports made by an older engine are not served after an upgrade.
+LOCAL_ENGINE_REVISION = 1
+
+
 class LocalEngine:
     """Analyses sources with the local embedding model.  Implements ``AnalysisEngine``."""
 
@@ -81,7 +86,8 @@ class LocalEngine:
 
     @property
     def name(self) -> str:
-        return "local"
+        """``local.r<revision>.<model>``: what must match for a cached local report to be reused."""
+        return f"local.r{LOCAL_ENGINE_REVISION}.{self._embedder.name}"
 
     async def analyse(
         self, sources: Sequence[SourceDocument], *, depth: Depth, progress: ProgressSink = ignore_progress

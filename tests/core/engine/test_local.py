@@ -183,7 +183,7 @@ async def test_sources_and_engine_are_described(engine: LocalEngine, embedder) -
     assert report.engine.name == "local"
     assert report.engine.model == embedder.name
     assert report.engine.elapsed_seconds > 0
-    assert engine.name == "local"
+    assert engine.name == f"local.r1.{embedder.name}"  # part of the cache namespace
 
 
 async def test_progress_names_each_stage_with_the_sentence_count(engine: LocalEngine) -> None:
