@@ -135,12 +135,5 @@ class LLMAnswerWriter:
             completion_tokens=_ANSWER_MAX_TOKENS,
         )
         deadline = Deadline(backend.settings.llm_timeout_seconds * 2)
-
-        async def one_attempt(timeout_seconds: float) -> ChatCompletion:
-            return await backend.breaker.call(lambda: backend.client.complete(request, timeout_seconds=timeout_seconds))
-
         async with backend.ledger.reserve(self._guild_id, estimate_usd=estimate, budget_usd=self._budget_usd):
-            completion = await backend.retrier.run(one_attempt, deadline=deadline)
-        await backend.ledger.record(self._guild_id, model=self.model, usage=completion.usage,
-                                    cost_usd=backend.prices.cost(completion.usage))
-        return completion
+            return await backend.complete(request, guild_id=self._guild_id, deadline=deadline)

@@ -143,18 +143,17 @@ class LLMBackend:
             _log.warning("LLM answer still invalid after repair: %s", second)
             raise LLMOutputError(str(second)) from second
 
-    async def _chat(
-        self, build: MessageBuilder, *, model: str, guild_id: int, deadline: Deadline
-    ) -> ChatCompletion:
-        """One logical call (retries included), recorded in the ledger and, if set, the metrics."""
+    async def complete(self, request: ChatRequest, *, guild_id: int, deadline: Deadline) -> ChatCompletion:
+        """One logical call: under the concurrency cap, through the breaker, retried within
+        ``deadline``, then recorded in the ledger and the metrics.  Every LLM call goes through here."""
         try:
-            completion = await self._chat_attempts(build, model=model, deadline=deadline)
+            completion = await self._attempts(request, deadline=deadline)
         except LLMError as error:
             if self.metrics is not None:
                 self.metrics.record_llm_call(outcome=type(error).__name__)
             raise
         cost = self.prices.cost(completion.usage)
-        await self.ledger.record(guild_id, model=model, usage=completion.usage, cost_usd=cost)
+        await self.ledger.record(guild_id, model=request.model, usage=completion.usage, cost_usd=cost)
         if self.metrics is not None:
             self.metrics.record_llm_call(
                 outcome="ok", prompt_tokens=completion.usage.prompt_tokens,
@@ -162,15 +161,18 @@ class LLMBackend:
             )
         return completion
 
-    async def _chat_attempts(self, build: MessageBuilder, *, model: str, deadline: Deadline) -> ChatCompletion:
+    async def _chat(
+        self, build: MessageBuilder, *, model: str, guild_id: int, deadline: Deadline
+    ) -> ChatCompletion:
+        """A report call; an endpoint that rejects json_schema output is switched to JSON mode once."""
         try:
-            return await self._attempts(self._request(build, model=model), deadline=deadline)
+            return await self.complete(self._request(build, model=model), guild_id=guild_id, deadline=deadline)
         except LLMResponseFormatError:
             if self.settings.llm_output_mode != "auto" or self.output_mode == "json_object":
                 raise
             _log.warning("%s does not support json_schema output; using JSON mode", self.client.endpoint)
             self.output_mode = "json_object"
-            return await self._attempts(self._request(build, model=model), deadline=deadline)
+            return await self.complete(self._request(build, model=model), guild_id=guild_id, deadline=deadline)
 
     def _request(self, build: MessageBuilder, *, model: str) -> ChatRequest:
         schema = llm_report_schema() if self.output_mode == "json_schema" else {}
