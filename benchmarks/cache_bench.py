@@ -15,12 +15,19 @@ variants.  Stored values are small pydantic models.
    the real model embeds it); the guild threshold is 0.85 so these hit.  Right before each
    semantic lookup the same text is embedded once on a gate worker (the floor of a semantic
    lookup, on the thread where the cache embeds), so each pair sees the same machine load; the
-   table gives the ratio of the medians and the median of the per-pair ratios.  A FAISS-only row compares ``omp_set_num_threads(1)``
-   (what the runtime sets) with the OpenMP default on the same index.
+   table gives the ratio of the medians and the median of the per-pair ratios.  An index-only
+   column compares ``omp_set_num_threads(1)`` (what the runtime sets) with the OpenMP default on
+   the cache's own layout for that size (flat below 20,000 entries, IVF above).
+1b. For sizes from 20,000: the IVF layout against a flat index over the same vectors the cache
+   holds, with real queries ("Quick question: <stored question>" and reworded QQP partners):
+   recall@5, same best candidate, search p50 of both, and the build time including training.
 2. GPTCache 0.1.44 with its ``sqlite,faiss`` data manager and the same MiniLM embedding function:
    the same M entries stored one by one (ours: ``store``; theirs: ``api.put``) and in a batch
    (ours: ``store_many``; theirs: ``Cache.import_data``), then the same queries: stored questions
-   verbatim (repeats) and reworded (QQP label-1 partner of a stored question).
+   verbatim (repeats) and reworded (QQP label-1 partner of a stored question).  The product's
+   flow for a new question, side by side: ours ``lookup`` (miss) then ``store`` (reusing the
+   lookup's vector); GPTCache's LLM-adapter flow (one ``adapt`` call: embed once, search, miss,
+   "LLM", save) and its ``api.get`` then ``api.put`` (embeds twice).
 3. 1,000 guilds x 1,000 entries (child process, so its peak RSS is its own; the real model is
    loaded as in the bot): peak RSS with ``cache_max_loaded_guilds=64`` and the cold-load time of
    one guild's index (reopen the cache, then load guilds that are not in memory).
