@@ -45,6 +45,7 @@ _LISTS_PER_SQRT = 2
 _MIN_PROBES = 16
 _PROBE_SHARE = 1 / 16
 _TRAIN_POINTS_PER_LIST = 40
+_MIN_TRAIN_POINTS_PER_LIST = 39  # below this FAISS warns that k-means has too few points per centroid
 _TRAIN_ITERATIONS = 10
 
 
@@ -102,8 +103,8 @@ class _ReadWriteLock:
 # --- layouts ----------------------------------------------------------------------------------
 
 def list_count_for(size: int) -> int:
-    """How many IVF lists suit ``size`` vectors: ``2 * sqrt(size)``."""
-    return max(1, int(_LISTS_PER_SQRT * math.sqrt(size)))
+    """How many IVF lists suit ``size`` vectors: ``2 * sqrt(size)``, with enough points to train each."""
+    return max(1, min(int(_LISTS_PER_SQRT * math.sqrt(size)), size // _MIN_TRAIN_POINTS_PER_LIST))
 
 
 def probe_count_for(list_count: int) -> int:
@@ -202,6 +203,8 @@ class FaissVectorIndex:
         if not _is_usable(index, dimension):
             _log.warning("cache index %s has the wrong type or dimension; rebuilding it", path)
             return None
+        if isinstance(index, faiss.IndexIVFFlat):
+            index.nprobe = probe_count_for(index.nlist)
         loaded = cls(path, dimension=dimension, index=index, approximate_from=approximate_from)
         with loaded._lock.writing():
             loaded._fit_layout()
