@@ -11,9 +11,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from core.embedder import SentenceTransformerEmbedder  # noqa: E402
-from core.gate import WorkerGate  # noqa: E402
-from core.settings import Settings, default_embedding_model_path  # noqa: E402
+from core.embedder import SentenceTransformerEmbedder
+from core.gate import WorkerGate
+from core.settings import Settings, default_embedding_model_path
 
 
 @pytest.fixture(scope="session")
