@@ -21,12 +21,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from core.errors import CacheError
+from core.service import format_age
 
 if TYPE_CHECKING:
     from bot.client import IntelBot
     from core.cache import CacheStats
 
-__all__ = ["StatusCog", "bot_version", "format_duration", "help_lines", "llm_host"]
+__all__ = ["StatusCog", "bot_version", "help_lines", "llm_host"]
 
 _log = logging.getLogger(__name__)
 
@@ -49,19 +50,6 @@ def bot_version(*, pyproject: Path = PYPROJECT) -> str:
         return importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
-
-
-def format_duration(seconds: float) -> str:
-    """``3d 4h 5m``, ``4h 5m``, ``5m 6s``."""
-    seconds = int(max(0, seconds))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h {minutes}m"
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {secs}s"
 
 
 def llm_host(base_url: str) -> str:
@@ -104,7 +92,7 @@ class StatusCog(commands.Cog, name="Status"):
 
     def _add_process_fields(self, embed: discord.Embed) -> None:
         runtime, latency = self.bot.runtime, self.bot.latency
-        uptime = format_duration(time.time() - runtime.started_at) if runtime.started_at else "starting"
+        uptime = format_age(time.time() - runtime.started_at) if runtime.started_at else "starting"
         embed.add_field(name="Version", value=self.version)
         embed.add_field(name="Uptime", value=uptime)
         embed.add_field(name="Gateway latency", value=f"{latency * 1000:.0f} ms" if math.isfinite(latency) else "unknown")
