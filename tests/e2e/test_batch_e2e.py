@@ -7,6 +7,7 @@ is what runs in production.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 
 import pytest
@@ -100,3 +101,20 @@ async def test_an_attached_pdf_is_analysed(url_bot: RunningBot) -> None:
     report = IntelReport.model_validate_json(final.file(".json").data)
     assert report.sources[0].kind == "file" and report.sources[0].label == "Harbour report"
     assert "Cargo volumes" in final.file(".md").text
+
+
+async def test_progress_is_edited_in_at_most_about_once_a_second(url_bot: RunningBot, web_server: LoopbackSite) -> None:
+    """Two sources the server sends after 1.5 s and 3 s: progress must show and be throttled,
+    whatever the machine's speed (the time comes from the server, not from the CPU)."""
+    fake = url_bot.fake
+    urls = [web_server.url("/delayed/1500/article.html"), web_server.url("/delayed/3000/review.txt")]
+    log = await fake.run_command("autointel", {"target": "\n".join(urls), "depth": "quick"})
+    final = await _report(fake, log)
+
+    progress_edits = [edit for edit in log.edits if edit is not final]
+    assert len(progress_edits) >= 2, "progress was not shown while the report was being made"
+    assert all("⏳" in (edit.content or "") for edit in progress_edits)
+    assert any("fetched 1/2" in (edit.content or "") for edit in progress_edits)
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(progress_edits)]
+    assert all(gap >= 0.75 for gap in gaps), f"edits came faster than about once a second: {gaps}"
+    assert log.edits[-1] is final

@@ -168,6 +168,11 @@ def _routes(site: LoopbackSite) -> list[web.RouteDef]:
         await asyncio.sleep(10)
         return text(ARTICLE_HTML, "text/html")
 
+    async def delayed(request: web.Request) -> web.Response:
+        """``/delayed/<ms>/<page>``: one of the pages below, after ``ms`` milliseconds."""
+        await asyncio.sleep(int(request.match_info["ms"]) / 1000)
+        return pages["/" + request.match_info["page"]]()
+
     async def endless(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await response.prepare(request)
@@ -210,6 +215,7 @@ def _routes(site: LoopbackSite) -> list[web.RouteDef]:
         web.get("/redirect/{remaining}", redirect_chain),
         web.get("/redirect-to", redirect_to),
         web.get("/slow", slow),
+        web.get("/delayed/{ms}/{page:.+}", delayed),
         web.get("/endless", endless),
         web.get("/echo-host", echo_host),
     ]
