@@ -15,25 +15,13 @@ from core.models import EngineInfo, IntelReport, KeyInsight, SourceInfo
 from core.runtime import IntelRuntime
 from core.service import AskRequest, AutointelRequest, IntelService
 from core.settings import Settings
+from tests.e2e.texts import FERRY_TEXT, ORCHARD_TEXT
 from tests.fakes.fake_llm import FakeLLM, FakeReply, fake_llm
 
 __all__ = ["fake_llm"]
 
 GUILD, OTHER_GUILD = 501, 502
 
-ORCHARD_TEXT = (
-    "The Vale orchards lost a third of their apple blossom to a late frost in April. Growers lit "
-    "heaters between the rows on two nights, but the cold lasted longer than forecast. The regional "
-    "co-operative expects the apple harvest to fall by 30 percent this year. Cider makers say they "
-    "will import fruit from the coast to keep their presses running. Insurance covers only the "
-    "growers who paid for the new frost policy, which fewer than half of them bought."
-)
-FERRY_TEXT = (
-    "The island ferry company will replace its two diesel boats with battery-powered ferries by 2027. "
-    "Each new boat charges at the pier overnight and carries up to 300 passengers. The company says "
-    "fuel costs will fall by two thirds, and the harbour town will install a larger grid connection "
-    "to power the chargers. Villagers asked for a late boat on Fridays, and a trial runs through August."
-)
 
 Factory = Callable[..., Any]
 

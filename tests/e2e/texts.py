@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["HARBOUR_AND_SCHOOLS", "LONG_REPORT_TEXT", "MENTIONS_TEXT", "ORCHARD_NOTES_MD"]
+__all__ = ["FERRY_TEXT", "HARBOUR_AND_SCHOOLS", "LONG_REPORT_TEXT", "MENTIONS_TEXT", "ORCHARD_NOTES_MD", "ORCHARD_TEXT"]
 
 HARBOUR_AND_SCHOOLS = """\
 The harbour authority of Port Kellan reported that container traffic rose by 18 percent in 2025,
@@ -76,4 +76,19 @@ LONG_REPORT_TEXT = "\n".join(
     paragraph.replace("last year", f"in year {round_number}")
     for round_number in range(1, 5)
     for paragraph in _LONG_PARAGRAPHS
+)
+
+# Two short articles on unrelated topics, for /ask and the report library.
+ORCHARD_TEXT = (
+    "The Vale orchards lost a third of their apple blossom to a late frost in April. Growers lit "
+    "heaters between the rows on two nights, but the cold lasted longer than forecast. The regional "
+    "co-operative expects the apple harvest to fall by 30 percent this year. Cider makers say they "
+    "will import fruit from the coast to keep their presses running. Insurance covers only the "
+    "growers who paid for the new frost policy, which fewer than half of them bought."
+)
+FERRY_TEXT = (
+    "The island ferry company will replace its two diesel boats with battery-powered ferries by 2027. "
+    "Each new boat charges at the pier overnight and carries up to 300 passengers. The company says "
+    "fuel costs will fall by two thirds, and the harbour town will install a larger grid connection "
+    "to power the chargers. Villagers asked for a late boat on Fridays, and a trial runs through August."
 )
