@@ -8,22 +8,17 @@ import pytest
 from core.db import Database
 from core.embedder import SentenceTransformerEmbedder
 from core.gate import WorkerGate
-from core.models import EngineInfo, IntelReport, KeyInsight, SourceInfo, ThemeCluster
+from core.models import IntelReport
 from core.reports import ReportLibrary, ReportNotFoundError
+from tests.report_factory import url_report
 
 GUILD, OTHER_GUILD = 111, 222
 
 
+
+
 def _report(title: str, url: str, summary: str, evidence: list[str]) -> IntelReport:
-    return IntelReport(
-        depth="standard",
-        sources=[SourceInfo(kind="url", label=title, url=url, title=title, sha256="0" * 64,
-                            characters=len(summary), words=len(summary.split()))],
-        summary=summary,
-        key_insights=[KeyInsight(insight=e, evidence=e, importance=0.8) for e in evidence],
-        themes=[ThemeCluster(label=title, keywords=title.lower().split()[:3], size=2, coherence=0.6)],
-        engine=EngineInfo(name="local", model="all-MiniLM-L6-v2"),
-    )
+    return url_report(title, url, summary, evidence, with_theme=True)
 
 
 SOLAR = _report(

@@ -11,12 +11,12 @@ import pytest
 
 from core.embedder import Embedder
 from core.errors import InputError, InputTooLargeError
-from core.models import EngineInfo, IntelReport, KeyInsight, SourceInfo
 from core.runtime import IntelRuntime
 from core.service import AskRequest, AutointelRequest, IntelService
 from core.settings import Settings
 from tests.e2e.texts import FERRY_TEXT, ORCHARD_TEXT
 from tests.fakes.fake_llm import FakeLLM, FakeReply, fake_llm
+from tests.report_factory import url_report
 
 __all__ = ["fake_llm"]
 
@@ -26,23 +26,14 @@ GUILD, OTHER_GUILD = 501, 502
 Factory = Callable[..., Any]
 
 
-def _report(title: str, url: str, summary: str, evidence: list[str]) -> IntelReport:
-    return IntelReport(
-        depth="standard",
-        sources=[SourceInfo(kind="url", label=title, url=url, title=title, sha256="0" * 64,
-                            characters=len(summary), words=len(summary.split()))],
-        summary=summary,
-        key_insights=[KeyInsight(insight=quote, evidence=quote, importance=0.8) for quote in evidence],
-        engine=EngineInfo(name="local", model="all-MiniLM-L6-v2"),
-    )
 
 
-SOLAR = _report(
+SOLAR = url_report(
     "Solar power growth", "https://example.org/solar",
     "Solar capacity in Spain doubled between 2020 and 2024. Cheaper panels drove most of the growth.",
     ["Panel prices fell by 40 percent over four years, which made rooftop solar profitable for households."],
 )
-COFFEE = _report(
+COFFEE = url_report(
     "Coffee harvest", "https://example.org/coffee",
     "Brazil's coffee harvest shrank after a severe frost in July. Arabica futures rose sharply.",
     ["The frost destroyed roughly a fifth of the arabica trees in Minas Gerais."],
