@@ -1,28 +1,25 @@
-"""Cache hit quality on the QQP dev pairs: precision, recall and wrong hits per 1,000 lookups.
+"""Cache hit quality: QQP evaluation split (fair and literal protocols), the hand-written sets, cost.
 
-Protocol (issue 4): take a fixed sample of pairs, store every ``a`` in one guild, look up every
-``b``.  A correct hit returns the ``a`` of its own pair where the label is 1; any other hit is
-wrong.  Rows: cosine thresholds, GPTCache 0.1.44's default decision, and our verifying decider at
-each strictness level.  Also timed: the decider's own cost per lookup next to one embedding.
+1. QQP evaluation split (``training/qqp_splits.py``: the first 10,000 pairs of the seed-4 shuffle,
+   disjoint by question from everything the verifier was trained or calibrated on), cache-shaped:
+   every ``a`` stored in one guild, every ``b`` looked up against its 5 nearest entries.  Scored
+   fairly (a hit is right when the served text is the query or is linked to it by label-1 pairs
+   anywhere in the file; recall over lookups with such an equivalent stored) and literally (right
+   only when it is the lookup's own label-1 partner).  Rows side by side: cosine thresholds,
+   GPTCache 0.1.44's default decision, the old rule decider, the trained verifier at each level.
+2. The hand-written sets, ``tests/data/cache_pairs_fresh.jsonl`` (held out, never tuned on) and
+   ``tests/data/cache_pairs.jsonl`` (the older set), each stored whole in one guild and every query
+   looked up: wrong hits and paraphrase recall per kind, at each strictness level.
+3. Cost: a semantic hit (embed, search, verify) and a miss, next to one embedding, p50.
 
-Sample: the 60,000 pairs shuffled with ``random.Random(SEED)``; the evaluation sample is the first
-``--sample`` pairs, the tuning split (used to choose the decider's thresholds) the next 20,000.
-Stored texts are deduplicated (identical ``a`` texts are one entry, as in the cache).
-
-    .venv/bin/python benchmarks/cache_quality.py                 # evaluation sample
-    .venv/bin/python benchmarks/cache_quality.py --split tune    # the tuning split
-
-Embeddings are cached in ``--cache-dir`` (a temp dir by default), so a second run takes seconds.
+    .venv/bin/python benchmarks/cache_quality.py
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
-import logging
+import json
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -30,200 +27,53 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import numpy as np
-from pydantic import BaseModel
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from benchmarks.baselines.rule_verifier import DEFAULT_THRESHOLD, VerifyingDecider
+from core.inference.cross_encoder import CrossEncoder
 from core.cache.decision import Candidate
-from core.cache.verify import DEFAULT_THRESHOLD, VerifyingDecider
-from core.embedder import SentenceTransformerEmbedder
-from core.settings import default_embedding_model_path
+from core.cache.learned import STRICTNESS_LEVELS, LearnedDecider
+from core.embedder import Embedder, SentenceTransformerEmbedder
+from core.settings import Settings, default_embedding_model_path
+from training.cache_protocol import Lookup, Score, build_lookups, score_decisions
+from training.qqp_splits import load_splits
 
-_log = logging.getLogger("cache_quality")
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+OWN_SETS = {"fresh (held out)": DATA / "cache_pairs_fresh.jsonl", "old": DATA / "cache_pairs.jsonl"}
+FLOOR = Settings.model_fields["cache_similarity_threshold"].default
 
-SEED = 4
-TUNING_PAIRS = 20_000
-NEIGHBOURS = 5
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qqp_dev_pairs.jsonl.gz"
-
-
-class Pair(BaseModel):
-    a: str
-    b: str
-    label: int
+Decide = Callable[[str, Sequence[Candidate]], Candidate | None]
 
 
-class Lookup(BaseModel):
-    """One ``b`` looked up: its own pair and the nearest stored entries, best first."""
-
-    pair: Pair
-    candidates: list[Candidate]
-    l2_nearest: Candidate
-
-
-class Row(BaseModel):
-    decision: str
-    hits: int
-    correct: int
-    precision: float
-    recall: float
-    wrong_per_1000: float
+def deciders(verifier: LearnedDecider) -> dict[str, Decide]:
+    rules = VerifyingDecider()
+    result: dict[str, Decide] = {
+        f"cosine >= {t:.2f}": (lambda q, c, t=t: c[0] if c and c[0].similarity >= t else None)
+        for t in (0.80, 0.85, 0.90, 0.95)
+    }
+    for level in STRICTNESS_LEVELS:
+        result[f"old rules, {level}"] = lambda q, c, level=level: rules.decide(
+            q, c, threshold=DEFAULT_THRESHOLD, strictness=level)
+    for level in STRICTNESS_LEVELS:
+        result[f"trained verifier, {level}"] = lambda q, c, level=level: verifier.decide(
+            q, c, threshold=FLOOR, strictness=level).served
+    return result
 
 
-def load_sample(path: Path, *, split: str, size: int) -> list[Pair]:
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        pairs = [Pair.model_validate_json(line) for line in handle if line.strip()]
-    order = list(range(len(pairs)))
-    random.Random(SEED).shuffle(order)
-    chosen = order[:size] if split == "eval" else order[size : size + TUNING_PAIRS]
-    return [pairs[index] for index in chosen]
-
-
-def embed_cached(texts: Sequence[str], *, cache_dir: Path) -> np.ndarray:
-    """Embed ``texts`` with the packaged MiniLM, reusing a saved array for the same texts."""
-    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
-    path = cache_dir / f"minilm-{digest}.npy"
-    if path.exists():
-        return np.load(path)
-    embedder = SentenceTransformerEmbedder(default_embedding_model_path(), batch_size=128, torch_threads=2)
-    started = time.perf_counter()
-    vectors = embedder.embed(list(texts))
-    _log.info("embedded %d texts in %.0fs", len(texts), time.perf_counter() - started)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    np.save(path, vectors)
-    return vectors
-
-
-def build_lookups(pairs: Sequence[Pair], *, cache_dir: Path) -> tuple[list[Lookup], np.ndarray]:
-    """Store every ``a`` (deduplicated) in a FAISS index, search every ``b``."""
-    import faiss
-
-    stored = sorted({pair.a for pair in pairs})
-    texts = sorted(set(stored) | {pair.b for pair in pairs})
-    vectors = embed_cached(texts, cache_dir=cache_dir)
-    position = {text: index for index, text in enumerate(texts)}
-    stored_vectors = vectors[[position[text] for text in stored]]
-    query_vectors = vectors[[position[pair.b] for pair in pairs]]
-    inner = faiss.IndexFlatIP(stored_vectors.shape[1])
-    inner.add(stored_vectors)
-    similarities, ids = inner.search(query_vectors, NEIGHBOURS)
-    l2 = faiss.IndexFlatL2(stored_vectors.shape[1])  # what GPTCache's faiss store uses, top_k=1
-    l2.add(stored_vectors)
-    distances, l2_ids = l2.search(query_vectors, 1)
-    lookups = [
-        Lookup(
-            pair=pair,
-            candidates=[
-                Candidate(entry_id=int(j), text=stored[j], similarity=float(s))
-                for s, j in zip(similarity_row, id_row, strict=True)
-            ],
-            l2_nearest=Candidate(entry_id=int(l2_ids[row][0]), text=stored[l2_ids[row][0]],
-                                 similarity=float(distances[row][0])),
-        )
-        for row, (pair, similarity_row, id_row) in enumerate(zip(pairs, similarities, ids, strict=True))
-    ]
-    return lookups, query_vectors
-
-
-def score(name: str, lookups: Sequence[Lookup], decide: Callable[[Lookup], Candidate | None]) -> Row:
-    hits = correct = 0
-    for lookup in lookups:
-        served = decide(lookup)
-        if served is None:
-            continue
-        hits += 1
-        correct += int(served.text == lookup.pair.a and lookup.pair.label == 1)
-    positives = sum(lookup.pair.label for lookup in lookups)
-    return Row(
-        decision=name,
-        hits=hits,
-        correct=correct,
-        precision=correct / hits if hits else 0.0,
-        recall=correct / positives,
-        wrong_per_1000=(hits - correct) * 1000 / len(lookups),
-    )
-
-
-class WrongHits(BaseModel):
-    """Where one decision's wrong hits went (see docs/cache_verification.md, "Why 0.95 is out of reach")."""
-
-    decision: str
-    identical_text: int
-    own_pair_label_0: int
-    other_entry: int
-
-
-def wrong_hit_breakdown(name: str, lookups: Sequence[Lookup], decide: Callable[[Lookup], Candidate | None]) -> WrongHits:
-    identical = own = other = 0
-    for lookup in lookups:
-        served = decide(lookup)
-        if served is None or (served.text == lookup.pair.a and lookup.pair.label == 1):
-            continue
-        if served.text == lookup.pair.b:
-            identical += 1  # the very question, stored from another pair: any cache serves it
-        elif served.text == lookup.pair.a:
-            own += 1  # its own partner, labelled "not the same question" in QQP
-        else:
-            other += 1  # another stored question (QQP has clusters of duplicates)
-    return WrongHits(decision=name, identical_text=identical, own_pair_label_0=own, other_entry=other)
-
-
-def _feature_vector(verifier: VerifyingDecider, lookup: Lookup) -> list[float]:
-    nearest, second = lookup.candidates[0], lookup.candidates[1]
-    features = verifier.features(lookup.pair.b, nearest.text)
-    return [
-        nearest.similarity, nearest.similarity - second.similarity, features.query_only_weight,
-        features.candidate_only_weight, features.substitution_weight, features.max_unmatched_weight,
-        float(features.numbers_differ), float(features.negation_differs), float(features.direction_swapped),
-        float(features.same_wording),
-    ]
-
-
-def fitted_comparison_rows(eval_lookups: Sequence[Lookup], tune_lookups: Sequence[Lookup]) -> list[Row]:
-    """NOT SHIPPED: logistic regression over our features plus the top-1/top-2 margin, fitted on the
-    tuning split, its cut-off set on the tuning split for precision 0.95 / 0.90; scored on eval.
-    It answers "could a learned mix of these features reach the target?"."""
-    from sklearn.linear_model import LogisticRegression
-
-    verifier = VerifyingDecider()
-    tune_x = np.array([_feature_vector(verifier, lookup) for lookup in tune_lookups])
-    tune_y = np.array([int(lookup.candidates[0].text == lookup.pair.a and lookup.pair.label == 1)
-                       for lookup in tune_lookups])
-    model = LogisticRegression(max_iter=2_000).fit(tune_x, tune_y)
-    tune_scores = model.predict_proba(tune_x)[:, 1]
-    eval_scores = model.predict_proba(np.array([_feature_vector(verifier, lookup) for lookup in eval_lookups]))[:, 1]
-    score_of = {id(lookup): value for lookup, value in zip(eval_lookups, eval_scores, strict=True)}
-    positives = sum(lookup.pair.label for lookup in tune_lookups)
-    cutoffs = {f"P>={target} on tune": _cutoff_for_precision(tune_scores, tune_y, target) for target in (0.95, 0.90)}
-    cutoffs["recall 0.40 on tune"] = float(np.sort(tune_scores[tune_y == 1])[::-1][int(0.40 * positives)])
-    return [
-        score(f"not shipped: LR, cut at {name}", eval_lookups,
-              lambda lookup, cut=cutoff: lookup.candidates[0] if score_of[id(lookup)] >= cut else None)
-        for name, cutoff in cutoffs.items()
-    ]
-
-
-def _cutoff_for_precision(scores: np.ndarray, labels: np.ndarray, target: float) -> float:
-    """The lowest score cut-off whose precision on (scores, labels) reaches ``target``."""
-    order = np.argsort(-scores)
-    precision = np.cumsum(labels[order]) / np.arange(1, len(order) + 1)
-    reaching = np.nonzero(precision >= target)[0]
-    return float(scores[order][reaching.max()]) if len(reaching) else 1.01
-
-
-def gptcache_decision() -> Callable[[Lookup], Candidate | None]:
+def gptcache_decision() -> Callable[[Lookup], Candidate | None] | None:
     """GPTCache 0.1.44's default: top_k=1 from its L2 faiss store, SearchDistanceEvaluation,
-    ``similarity_threshold`` 0.8, rank threshold computed exactly as ``gptcache.adapter.adapt``."""
-    from gptcache.config import Config
-    from gptcache.similarity_evaluation.distance import SearchDistanceEvaluation
-
+    ``similarity_threshold`` 0.8, the rank threshold computed as ``gptcache.adapter.adapt`` does."""
+    try:
+        from gptcache.config import Config
+        from gptcache.similarity_evaluation.distance import SearchDistanceEvaluation
+    except ImportError:
+        print("(gptcache is not installed: pip install -e '.[bench]'; its row is left out)")
+        return None
     evaluation = SearchDistanceEvaluation()
     min_rank, max_rank = evaluation.range()
-    rank_threshold = (max_rank - min_rank) * Config().similarity_threshold * 1.0
-    rank_threshold = min(max(rank_threshold, min_rank), max_rank)
+    rank_threshold = min(max((max_rank - min_rank) * Config().similarity_threshold, min_rank), max_rank)
 
     def decide(lookup: Lookup) -> Candidate | None:
         nearest = lookup.l2_nearest
@@ -233,102 +83,126 @@ def gptcache_decision() -> Callable[[Lookup], Candidate | None]:
     return decide
 
 
-def decider_rows(lookups: Sequence[Lookup]) -> list[Row]:
-    rows = [
-        score(f"cosine >= {threshold:.2f}", lookups,
-              lambda lookup, t=threshold: lookup.candidates[0] if lookup.candidates[0].similarity >= t else None)
-        for threshold in (0.80, 0.85, 0.90, 0.95)
-    ]
-    try:
-        rows.append(score("GPTCache 0.1.44 default (L2, threshold 0.8)", lookups, gptcache_decision()))
-    except ImportError:
-        _log.warning("gptcache is not installed (pip install -e '.[bench]'); its row is left out")
-    verifier = VerifyingDecider()
-    for level in ("lenient", "balanced", "strict"):
-        rows.append(score(f"ours: verify, {level}", lookups, lambda lookup, level=level: verifier.decide(
-            lookup.pair.b, lookup.candidates, threshold=DEFAULT_THRESHOLD, strictness=level)))
-    return rows
-
-
-def time_decider(lookups: Sequence[Lookup], *, samples: int = 2_000) -> dict[str, float]:
-    """The decider's own time per lookup (fresh instance: no memoised word weights carried over)."""
-    verifier = VerifyingDecider()
-    verifier.decide("warm up the word tables", lookups[0].candidates, threshold=DEFAULT_THRESHOLD)
-    durations = []
-    for lookup in lookups[:samples]:
-        started = time.perf_counter()
-        verifier.decide(lookup.pair.b, lookup.candidates, threshold=DEFAULT_THRESHOLD, strictness="balanced")
-        durations.append(time.perf_counter() - started)
-    return _percentiles(durations)
-
-
-def time_embedding(lookups: Sequence[Lookup], *, samples: int = 200) -> dict[str, float]:
-    """One query embedded alone, as a cache lookup does (the floor of a semantic lookup)."""
-    embedder = SentenceTransformerEmbedder(default_embedding_model_path(), batch_size=64, torch_threads=2)
-    embedder.embed(["warm up"])
-    durations = []
-    for lookup in lookups[:samples]:
-        started = time.perf_counter()
-        embedder.embed([lookup.pair.b])
-        durations.append(time.perf_counter() - started)
-    return _percentiles(durations)
-
-
-def _percentiles(durations: Sequence[float]) -> dict[str, float]:
-    ordered = sorted(durations)
-    return {
-        "p50_ms": statistics.median(ordered) * 1000,
-        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+def qqp_rows(verifier: LearnedDecider, embedder: Embedder, cache_dir: Path) -> None:
+    splits = load_splits()
+    lookups = build_lookups(splits.eval, all_pairs=splits.all_pairs, cache_dir=cache_dir, embed=embedder.embed)
+    print(f"\n## QQP evaluation split: {len(lookups)} lookups, {len({p.a for p in splits.eval})} stored, "
+          f"{sum(lookup.has_equivalent for lookup in lookups)} with an equivalent stored, "
+          f"{sum(p.label for p in splits.eval)} label-1; verifier cosine floor {FLOOR}")
+    served: dict[str, list[Candidate | None]] = {
+        name: [decide(lookup.pair.b, lookup.candidates) for lookup in lookups]
+        for name, decide in deciders(verifier).items()
     }
+    gptcache = gptcache_decision()
+    if gptcache is not None:
+        served["GPTCache 0.1.44 default"] = [gptcache(lookup) for lookup in lookups]
+    for fair in (True, False):
+        print(f"\n### {'fair' if fair else 'literal'} protocol")
+        print_scores([score_decisions(name, lookups, hits, all_pairs=splits.all_pairs, fair=fair)
+                      for name, hits in served.items()])
 
 
-def print_table(rows: Sequence[Row]) -> None:
-    print(f"| {'decision':<44} | {'hits':>5} | {'correct':>7} | {'precision':>9} | {'recall':>6} | {'wrong/1k':>8} |")
-    print(f"|{'-' * 46}|{'-' * 7}|{'-' * 9}|{'-' * 11}|{'-' * 8}|{'-' * 10}|")
-    for row in rows:
-        print(f"| {row.decision:<44} | {row.hits:>5} | {row.correct:>7} | {row.precision:>9.3f} "
-              f"| {row.recall:>6.3f} | {row.wrong_per_1000:>8.1f} |")
+def print_scores(scores: Sequence[Score]) -> None:
+    print(f"| {'decision':<28} | {'hits':>5} | {'correct':>7} | {'precision':>9} | {'recall':>6} | {'wrong/1k':>8} |")
+    print(f"|{'-' * 30}|{'-' * 7}|{'-' * 9}|{'-' * 11}|{'-' * 8}|{'-' * 10}|")
+    for s in scores:
+        print(f"| {s.name:<28} | {s.hits:>5} | {s.correct:>7} | {s.precision:>9.3f} | {s.recall:>6.3f} "
+              f"| {s.wrong_per_1000:>8.1f} |")
+
+
+def read_pairs(path: Path) -> list[dict]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [row for row in rows if "_comment" not in row]
+
+
+def own_set_rows(verifier: LearnedDecider, embedder: Embedder) -> None:
+    """Each set stored whole in one guild; every query looked up against its 5 nearest entries."""
+    import faiss
+
+    for title, path in OWN_SETS.items():
+        pairs = read_pairs(path)
+        stored = sorted({pair["stored"] for pair in pairs})
+        index = faiss.IndexFlatIP(384)
+        index.add(embedder.embed(stored))
+        similarities, ids = index.search(embedder.embed([pair["query"] for pair in pairs]), 5)
+        same = {(pair["query"], pair["stored"]) for pair in pairs if pair["same_meaning"]}
+        print(f"\n## {title} set: {path.name}, {len(pairs)} pairs "
+              f"({sum(not p['same_meaning'] for p in pairs)} near-misses, {sum(p['same_meaning'] for p in pairs)} "
+              "paraphrases), all stored in one guild")
+        print("| decision | wrong hits | paraphrases hit | wrong by kind | paraphrase recall by kind |")
+        print("|---|---|---|---|---|")
+        for name, decide in deciders(verifier).items():
+            if name.startswith("cosine") and name != "cosine >= 0.90":
+                continue
+            wrong: dict[str, int] = {}
+            hit: dict[str, list[int]] = {}
+            for row, pair in enumerate(pairs):
+                candidates = [Candidate(entry_id=int(j), text=stored[j], similarity=float(s))
+                              for s, j in zip(similarities[row], ids[row], strict=True)]
+                served = decide(pair["query"], candidates)
+                right = served is not None and (pair["query"], served.text) in same
+                if served is not None and not right:
+                    wrong[pair["kind"]] = wrong.get(pair["kind"], 0) + 1
+                if pair["same_meaning"]:
+                    hit.setdefault(pair["kind"], [0, 0])[0] += int(right)
+                    hit[pair["kind"]][1] += 1
+            total_hit = sum(h for h, _ in hit.values())
+            total_para = sum(n for _, n in hit.values())
+            print(f"| {name} | {sum(wrong.values())} | {total_hit}/{total_para} ({total_hit / total_para:.0%}) | "
+                  f"{', '.join(f'{k} {v}' for k, v in sorted(wrong.items())) or '-'} | "
+                  f"{', '.join(f'{k} {h}/{n}' for k, (h, n) in sorted(hit.items()))} |")
+
+
+def cost_rows(verifier: LearnedDecider, embedder: Embedder, *, samples: int = 300) -> None:
+    """Semantic hit and miss, as the cache's gate job runs them, next to one embedding (p50)."""
+    import faiss
+
+    pairs = [pair for pair in read_pairs(OWN_SETS["old"]) + read_pairs(OWN_SETS["fresh (held out)"])]
+    stored = sorted({pair["stored"] for pair in pairs})
+    index = faiss.IndexFlatIP(384)
+    index.add(embedder.embed(stored))
+    queries = [pair["query"] for pair in pairs][:samples]
+
+    def lookup(query: str) -> Candidate | None:
+        vector = embedder.embed([query])
+        similarities, ids = index.search(vector, 5)
+        candidates = [Candidate(entry_id=int(j), text=stored[j], similarity=float(s))
+                      for s, j in zip(similarities[0], ids[0], strict=True)]
+        return verifier.decide(query, candidates, threshold=FLOOR).served
+
+    embed_times, hit_times, miss_times = [], [], []
+    for query in queries:
+        started = time.perf_counter()
+        embedder.embed([query])
+        embed_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        served = lookup(query)
+        (hit_times if served is not None else miss_times).append(time.perf_counter() - started)
+    embedding = statistics.median(embed_times) * 1000
+    print(f"\n## Cost ({len(queries)} lookups, {len(hit_times)} hits)")
+    print("| step | p50 ms | x one embedding |\n|---|---|---|")
+    print(f"| one embedding | {embedding:.2f} | 1.00 |")
+    for name, times in (("semantic hit (embed + search + verify)", hit_times), ("miss (embed + search + verify)", miss_times)):
+        if times:
+            value = statistics.median(times) * 1000
+            print(f"| {name} | {value:.2f} | {value / embedding:.2f} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--split", choices=("eval", "tune"), default="eval")
-    parser.add_argument("--sample", type=int, default=10_000)
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "autointel-cache-quality")
-    parser.add_argument("--no-timing", action="store_true")
-    parser.add_argument("--fitted-comparison", action="store_true",
-                        help="also fit a logistic regression on the tuning split (needs scikit-learn)")
+    parser.add_argument("--verifier", type=Path, default=None, help="verifier folder (default: the shipped one)")
+    parser.add_argument("--skip-qqp", action="store_true")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-
-    pairs = load_sample(args.data, split=args.split, size=args.sample)
-    lookups, _ = build_lookups(pairs, cache_dir=args.cache_dir)
-    positives = sum(pair.label for pair in pairs)
-    print(f"split={args.split} seed={SEED} pairs={len(pairs)} stored={len({p.a for p in pairs})} "
-          f"lookups={len(lookups)} label-1 lookups={positives} neighbours={NEIGHBOURS}")
-    rows = decider_rows(lookups)
-    if args.fitted_comparison and args.split == "eval":
-        tune_lookups, _ = build_lookups(load_sample(args.data, split="tune", size=args.sample),
-                                        cache_dir=args.cache_dir)
-        rows += fitted_comparison_rows(lookups, tune_lookups)
-    print_table(rows)
-    verifier = VerifyingDecider()
-    print("\nwrong hits by kind: | decision | identical text | own pair, label 0 | another entry |")
-    for name, decide in (
-        ("cosine >= 0.90", lambda lookup: lookup.candidates[0] if lookup.candidates[0].similarity >= 0.90 else None),
-        ("ours: verify, balanced", lambda lookup: verifier.decide(
-            lookup.pair.b, lookup.candidates, threshold=DEFAULT_THRESHOLD, strictness="balanced")),
-    ):
-        kinds = wrong_hit_breakdown(name, lookups, decide)
-        print(f"| {kinds.decision} | {kinds.identical_text} | {kinds.own_pair_label_0} | {kinds.other_entry} |")
-    if not args.no_timing:
-        decider = time_decider(lookups)
-        embedding = time_embedding(lookups)
-        print(f"\ndecider (balanced) per lookup: p50 {decider['p50_ms']:.3f} ms, p99 {decider['p99_ms']:.3f} ms")
-        print(f"one embedding (batch of 1):    p50 {embedding['p50_ms']:.2f} ms, p99 {embedding['p99_ms']:.2f} ms")
-        print(f"(embedding + decider) / embedding at p50: "
-              f"{(embedding['p50_ms'] + decider['p50_ms']) / embedding['p50_ms']:.3f}")
+    settings = Settings(verifier_model=str(args.verifier or ""))
+    verifier = LearnedDecider(CrossEncoder(settings.verifier_model_path, threads=1))
+    verifier.warm_up()
+    embedder = SentenceTransformerEmbedder(default_embedding_model_path(), batch_size=128, torch_threads=2)
+    print(f"verifier: {verifier.model.manifest.model_id}, thresholds {dict(verifier.model.manifest.thresholds)}")
+    own_set_rows(verifier, embedder)
+    cost_rows(verifier, embedder)
+    if not args.skip_qqp:
+        qqp_rows(verifier, embedder, args.cache_dir)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ from core.errors import ConfigError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-__all__ = ["Embedder", "SentenceTransformerEmbedder"]
+    from core.settings import Settings
+
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "build_embedder"]
 
 _log = logging.getLogger(__name__)
 
@@ -124,3 +126,25 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder ``EMBEDDING_MODEL`` asks for (no I/O here: models load on first use).
+
+    Empty: the packaged all-MiniLM-L6-v2 in int8 ONNX (``models/minilm-l6-int8``), the default.
+    A folder with an ``embedder.json``: that exported ONNX model.  Any other folder: a
+    sentence-transformers model run by PyTorch (kept for custom models and for the side-by-side
+    benchmark of the two backends).
+    """
+    from core.inference.embedder import DEFAULT_EMBEDDER_DIR, OnnxEmbedder
+
+    if not settings.embedding_model:
+        return OnnxEmbedder(DEFAULT_EMBEDDER_DIR, batch_size=settings.embedding_batch_size,
+                            threads=settings.torch_threads)
+    if os.path.isfile(os.path.join(settings.embedding_model, "embedder.json")):
+        from pathlib import Path
+
+        return OnnxEmbedder(Path(settings.embedding_model), batch_size=settings.embedding_batch_size,
+                            threads=settings.torch_threads)
+    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size,
+                                       torch_threads=settings.torch_threads)

@@ -43,6 +43,7 @@ class GuildSettings(BaseModel):
     cache_strictness: Strictness | None = None
     cache_similarity_threshold: float | None = Field(default=None, gt=0.0, le=1.0)
     cache_ttl_days: float | None = Field(default=None, gt=0, le=365)
+    cache_llm_verify: bool | None = None
     llm_model: str | None = None
     daily_budget_usd: float | None = Field(default=None, ge=0, le=10_000)
     user_cooldown_seconds: float | None = Field(default=None, ge=0, le=3600)
@@ -57,6 +58,7 @@ class GuildSettings(BaseModel):
             cache_strictness=self.cache_strictness or settings.cache_strictness,
             cache_similarity_threshold=self.cache_similarity_threshold or settings.cache_similarity_threshold,
             cache_ttl_days=self.cache_ttl_days or settings.cache_ttl_days,
+            cache_llm_verify=self.cache_llm_verify if self.cache_llm_verify is not None else settings.cache_llm_verify,
             llm_model=self.llm_model or settings.llm_model,
             daily_budget_usd=(
                 self.daily_budget_usd if self.daily_budget_usd is not None else settings.llm_daily_budget_usd
@@ -82,6 +84,8 @@ class EffectiveGuildSettings(BaseModel):
     cache_strictness: Strictness
     cache_similarity_threshold: float
     cache_ttl_days: float
+    cache_llm_verify: bool
+    """Ask the LLM about borderline cache candidates (only when an LLM is configured)."""
     llm_model: str
     daily_budget_usd: float
     user_cooldown_seconds: float

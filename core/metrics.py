@@ -40,6 +40,13 @@ class Metrics:
             "intel_command_latency_seconds", "Command wall time", ["command"], buckets=_LATENCY_BUCKETS, registry=r
         )
         self.cache_lookups = Counter("intel_cache_lookups_total", "Cache lookups by result", ["result"], registry=r)
+        self.cache_judge = Counter(
+            "intel_cache_llm_judge_total", "Borderline cache candidates judged by the LLM, by verdict", ["verdict"],
+            registry=r,
+        )
+        self.cache_wrong_answers = Counter(
+            "intel_cache_wrong_answers_total", "Cached answers users marked as wrong", registry=r
+        )
         self.llm_calls = Counter("intel_llm_calls_total", "LLM calls by outcome", ["outcome"], registry=r)
         self.llm_tokens = Counter("intel_llm_tokens_total", "LLM tokens used", ["kind"], registry=r)
         self.llm_cost = Counter("intel_llm_cost_usd_total", "LLM spend in USD", registry=r)
@@ -59,6 +66,9 @@ class Metrics:
 
     def record_cache(self, result: CacheLayer) -> None:
         self.cache_lookups.labels(result=result).inc()
+
+    def record_cache_judge(self, verdict: Literal["hit", "miss"]) -> None:
+        self.cache_judge.labels(verdict=verdict).inc()
 
     def record_llm_call(self, *, outcome: str, prompt_tokens: int = 0, completion_tokens: int = 0,
                         cost_usd: float = 0.0) -> None:

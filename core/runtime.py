@@ -11,9 +11,11 @@ import logging
 import time
 
 from core.cache import SemanticCache
-from core.cache.verify import VerifyingDecider
+from core.inference.cross_encoder import CrossEncoder
+from core.cache.judge import HitJudge, NoJudge
+from core.cache.learned import LearnedDecider
 from core.db import Database
-from core.embedder import Embedder, SentenceTransformerEmbedder
+from core.embedder import Embedder, build_embedder
 from core.engine.local import LocalEngine
 from core.errors import GateClosedError
 from core.fetch.guard import UrlGuard
@@ -22,6 +24,7 @@ from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
 from core.llm import HttpChatClient, LLMBackend, SpendLedger
 from core.llm.breaker import BreakerState
+from core.llm.judge import LLMHitJudge
 from core.metrics import Metrics
 from core.reports import ReportLibrary
 from core.service import IntelService
@@ -35,14 +38,12 @@ _log = logging.getLogger(__name__)
 BREAKER_GAUGE_VALUES: dict[BreakerState, float] = {"closed": 0.0, "half_open": 1.0, "open": 2.0}
 
 
-def _limit_native_threads(torch_threads: int) -> None:
-    """FAISS searches are many times slower with the default OpenMP thread count on small indexes."""
+def _limit_native_threads() -> None:
+    """FAISS searches are many times slower with the default OpenMP thread count on small indexes.
+    (Model inference threads are each embedder's own setting: ``TORCH_THREADS``.)"""
     import faiss
 
     faiss.omp_set_num_threads(1)
-    import torch
-
-    torch.set_num_threads(torch_threads)
 
 
 class IntelRuntime:
@@ -55,11 +56,7 @@ class IntelRuntime:
         self.settings = settings
         self._url_guard = url_guard
         self.gate = WorkerGate(max_workers=settings.worker_threads)
-        self.embedder: Embedder = embedder or SentenceTransformerEmbedder(
-            settings.embedding_model_path,
-            batch_size=settings.embedding_batch_size,
-            torch_threads=settings.torch_threads,
-        )
+        self.embedder: Embedder = embedder or build_embedder(settings)
         self.database = Database(settings.database_path)
         self.guild_settings = GuildSettingsStore(self.database, settings)
         self.metrics = Metrics()  # the process's registry; the bot serves it when METRICS_PORT is set
@@ -95,16 +92,17 @@ class IntelRuntime:
         self.gate.start()
         await self.database.open()
         await self.guild_settings.setup()
-        await self.gate.run(_limit_native_threads, self.settings.torch_threads)
+        await self.gate.run(_limit_native_threads)
         # Load the model now, off the loop, so the first request does not pay for it.
         await self.gate.run(lambda: self.embedder.dimension)
         local_engine = LocalEngine(embedder=self.embedder, gate=self.gate)
         self.llm = await self._start_llm()
-        decider = VerifyingDecider()
+        decider = LearnedDecider(CrossEncoder(self.settings.verifier_model_path, threads=1))
         await self.gate.run(decider.warm_up)
+        judge: HitJudge = NoJudge() if self.llm is None else LLMHitJudge(self.llm, guild_settings=self.guild_settings)
         self.cache = SemanticCache.from_settings(
             self.settings, database=self.database, gate=self.gate, embedder=self.embedder,
-            guild_settings=self.guild_settings, decider=decider, metrics=self.metrics,
+            guild_settings=self.guild_settings, decider=decider, judge=judge, metrics=self.metrics,
         )
         await self.cache.setup()
         self.reports = ReportLibrary(

@@ -68,8 +68,10 @@ class Settings(BaseSettings):
     default_depth: Depth = "standard"
 
     # --- Cache --------------------------------------------------------------------------------
-    cache_similarity_threshold: float = Field(default=0.92, gt=0.0, le=1.0)
+    cache_similarity_threshold: float = Field(default=0.80, gt=0.0, le=1.0)
     cache_strictness: Literal["lenient", "balanced", "strict"] = "balanced"
+    cache_llm_verify: bool = False
+    verifier_model: str = ""
     cache_ttl_days: float = Field(default=7.0, gt=0)
     cache_capacity: int = Field(default=5_000, ge=1)
     cache_max_loaded_guilds: int = Field(default=64, ge=1)
@@ -124,6 +126,13 @@ class Settings(BaseSettings):
     def embedding_model_path(self) -> str:
         """The model to load: ``EMBEDDING_MODEL`` if set, else the packaged MiniLM."""
         return self.embedding_model or default_embedding_model_path()
+
+    @property
+    def verifier_model_path(self) -> Path:
+        """The hit verifier's folder: ``VERIFIER_MODEL`` if set, else the one shipped in ``models/``."""
+        from core.inference.cross_encoder import DEFAULT_VERIFIER_DIR
+
+        return Path(self.verifier_model) if self.verifier_model else DEFAULT_VERIFIER_DIR
 
     @property
     def database_path(self) -> Path:

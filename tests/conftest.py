@@ -11,16 +11,16 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder, build_embedder
 from core.gate import WorkerGate
-from core.settings import Settings, default_embedding_model_path
+from core.settings import Settings
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    """The real all-MiniLM-L6-v2, loaded once for the whole run."""
-    model = SentenceTransformerEmbedder(default_embedding_model_path(), batch_size=64, torch_threads=2)
-    model.load()
+def embedder() -> Embedder:
+    """The product's embedder (all-MiniLM-L6-v2, int8 ONNX), loaded once for the whole run."""
+    model = build_embedder(Settings(_env_file=None))  # type: ignore[call-arg]
+    model.embed(["load the model"])
     return model
 
 

@@ -26,8 +26,9 @@ from typing import TypeVar
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from core.cache.decision import Candidate, HitDecider, ThresholdDecider
+from core.cache.decision import Candidate, Decision, HitDecider, ThresholdDecider
 from core.cache.guild_index import GuildIndex, IndexedEntry
+from core.cache.judge import HitJudge, NoJudge
 from core.cache.keys import query_key, verbatim_key
 from core.cache.metadata import MetadataStore, SqliteMetadataStore
 from core.cache.models import CacheHit, CacheStats, EntryRow, HitKind, NewEntry, StoreItem, StoreOutcome
@@ -89,6 +90,7 @@ class SemanticCache:
         capacity: int = 5_000,
         max_loaded_guilds: int = 64,
         decider: HitDecider | None = None,
+        judge: HitJudge | None = None,
         candidates: int = 5,
         semantic_max_chars: int = 1_000,
         flush_interval_seconds: float = 30.0,
@@ -104,6 +106,7 @@ class SemanticCache:
         self._capacity = capacity
         self._max_loaded = max_loaded_guilds
         self._decider: HitDecider = decider or ThresholdDecider()
+        self._judge: HitJudge = judge or NoJudge()
         self._candidates = candidates
         self._semantic_max_chars = semantic_max_chars
         self._flush_interval = flush_interval_seconds
@@ -123,12 +126,13 @@ class SemanticCache:
     @classmethod
     def from_settings(
         cls, settings: Settings, *, database: Database, gate: WorkerGate, embedder: Embedder,
-        guild_settings: GuildSettingsStore, decider: HitDecider | None = None, metrics: Metrics | None = None,
+        guild_settings: GuildSettingsStore, decider: HitDecider | None = None, judge: HitJudge | None = None,
+        metrics: Metrics | None = None,
     ) -> SemanticCache:
         return cls(
             database=database, gate=gate, embedder=embedder, guild_settings=guild_settings,
             directory=settings.data_dir / "cache", capacity=settings.cache_capacity,
-            max_loaded_guilds=settings.cache_max_loaded_guilds, decider=decider, metrics=metrics,
+            max_loaded_guilds=settings.cache_max_loaded_guilds, decider=decider, judge=judge, metrics=metrics,
         )
 
     async def setup(self) -> None:
@@ -156,6 +160,11 @@ class SemanticCache:
     def _write_lock(self, guild_id: int) -> asyncio.Lock:
         return self._write_locks.setdefault(guild_id, asyncio.Lock())
 
+    def _scoped(self, namespace: str) -> str:
+        """The namespace as stored: the caller's, plus the embedding model that made its vectors, so
+        vectors of two models (or of two inference backends of one model) are never compared."""
+        return f"{namespace}@{self._embedder.name}"
+
     def semantic_allowed(self, query_text: str) -> bool:
         """Whether a text is short enough to embed whole (longer texts use the exact layer only)."""
         return len(query_text) <= self._semantic_max_chars
@@ -166,7 +175,7 @@ class SemanticCache:
         self, guild_id: int, namespace: str, query_text: str, *, model: type[ModelT], semantic: bool = True
     ) -> CacheHit[ModelT] | None:
         """The value stored for this query in this guild and namespace, or ``None``."""
-        hit = await self._lookup(guild_id, namespace, query_text, model=model, semantic=semantic)
+        hit = await self._lookup(guild_id, self._scoped(namespace), query_text, model=model, semantic=semantic)
         self._count_lookup(hit)
         return hit
 
@@ -198,7 +207,7 @@ class SemanticCache:
         """Exact lookup by a caller-normalised key given at store time (``keys=``), e.g. a URL."""
         self._ensure_open()
         now = self._clock()
-        row = await self._metadata.find_by_key(guild_id, namespace, verbatim_key(key), now=now)
+        row = await self._metadata.find_by_key(guild_id, self._scoped(namespace), verbatim_key(key), now=now)
         if row is None:
             await self._metadata.record_miss(guild_id, now=now)
             hit = None
@@ -212,22 +221,38 @@ class SemanticCache:
         if not index.entries:
             return None
         guild = await self._guild_settings.effective(guild_id)
-        return await self._gate.run(
+        excluded = await self._wrong_answers(guild_id, namespace, query_text)
+        decision = await self._gate.run(
             self._embed_search_decide, index, query_text, namespace=namespace, now=now,
-            threshold=guild.cache_similarity_threshold, strictness=guild.cache_strictness,
+            threshold=guild.cache_similarity_threshold, strictness=guild.cache_strictness, excluded=excluded,
         )
+        if decision.served is not None:
+            return decision.served
+        borderline = decision.borderline
+        if borderline is not None and guild.cache_llm_verify:
+            same = await self._judge.same_request(guild_id, query_text, borderline.text)
+            if self._metrics is not None:
+                self._metrics.record_cache_judge("hit" if same else "miss")
+            return borderline if same else None
+        return None
+
+    async def _wrong_answers(self, guild_id: int, namespace: str, query_text: str) -> frozenset[str]:
+        """Normalised stored texts this guild marked as a wrong answer to this query."""
+        return frozenset()
 
     def _embed_search_decide(
         self, index: GuildIndex, query_text: str, *, namespace: str, now: float, threshold: float,
-        strictness: Strictness,
-    ) -> Candidate | None:
+        strictness: Strictness, excluded: frozenset[str],
+    ) -> Decision:
         """The one blocking job of a semantic lookup."""
         vector = self._embedder.embed([query_text])[0]
         self._remember_vector(query_text, vector)
         candidates = index.candidates(vector, namespace=namespace, now=now, limit=self._candidates)
         if not candidates:
-            return None
-        return self._decider.decide(query_text, candidates, threshold=threshold, strictness=strictness)
+            return Decision()
+        return self._decider.decide(
+            query_text, candidates, threshold=threshold, strictness=strictness, excluded=excluded
+        )
 
     async def _serve(
         self, row: EntryRow, *, model: type[ModelT], how: HitKind, similarity: float, now: float
@@ -261,7 +286,7 @@ class SemanticCache:
         ``keys`` are extra exact keys used verbatim (normalise them first), found by :meth:`lookup_key`.
         """
         item = StoreItem(query_text=query_text, value=value, keys=tuple(keys), semantic=semantic)
-        (entry_id,) = await self.store_many(guild_id, namespace, [item])
+        (entry_id,) = await self.store_many(guild_id, namespace, [item])  # store_many scopes the namespace
         return entry_id
 
     async def store_many(self, guild_id: int, namespace: str, items: Sequence[StoreItem]) -> list[int]:
@@ -269,6 +294,7 @@ class SemanticCache:
         self._ensure_open()
         if not items:
             return []
+        namespace = self._scoped(namespace)
         guild = await self._guild_settings.effective(guild_id)
         async with self._write_lock(guild_id):
             entries, vectors = await self._gate.run(self._prepare, items)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from core.db import Database
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.gate import WorkerGate
 from core.models import IntelReport
 from core.reports import ReportLibrary, ReportNotFoundError
@@ -36,7 +36,7 @@ COFFEE = _report(
 
 
 @pytest.fixture
-async def library(tmp_path: Path, embedder: SentenceTransformerEmbedder,
+async def library(tmp_path: Path, embedder: Embedder,
                   gate: WorkerGate) -> AsyncIterator[ReportLibrary]:
     async with Database(tmp_path / "intel.db") as database:
         reports = ReportLibrary(database, embedder=embedder, gate=gate)
@@ -80,7 +80,7 @@ async def test_history_lists_newest_first_and_get_is_guild_scoped(library: Repor
         await library.get(OTHER_GUILD, first)
 
 
-async def test_index_is_rebuilt_from_rows_after_restart(tmp_path: Path, embedder: SentenceTransformerEmbedder,
+async def test_index_is_rebuilt_from_rows_after_restart(tmp_path: Path, embedder: Embedder,
                                                         gate: WorkerGate) -> None:
     path = tmp_path / "intel.db"
     async with Database(path) as database:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.errors import GateClosedError
 from core.runtime import IntelRuntime
 from core.settings import Settings
@@ -16,7 +16,7 @@ from core.settings import Settings
 class _SlowLoadingEmbedder:
     """The real embedder, but its first ``dimension`` read waits until the test lets it go."""
 
-    def __init__(self, real: SentenceTransformerEmbedder) -> None:
+    def __init__(self, real: Embedder) -> None:
         self._real = real
         self.loading = threading.Event()
         self.release = threading.Event()
@@ -36,7 +36,7 @@ class _SlowLoadingEmbedder:
 
 
 async def test_close_during_start_closes_everything_start_opened(
-    settings: Settings, embedder: SentenceTransformerEmbedder
+    settings: Settings, embedder: Embedder
 ) -> None:
     slow = _SlowLoadingEmbedder(embedder)
     runtime = IntelRuntime(settings, embedder=slow)
@@ -57,7 +57,7 @@ async def test_close_during_start_closes_everything_start_opened(
 
 
 async def test_close_while_the_database_is_opening_leaves_it_closed(
-    settings: Settings, embedder: SentenceTransformerEmbedder
+    settings: Settings, embedder: Embedder
 ) -> None:
     """The SIGTERM-during-start-up race: close() runs before open() has a connection to close."""
     runtime = IntelRuntime(settings, embedder=embedder)
@@ -81,7 +81,7 @@ async def test_close_while_the_database_is_opening_leaves_it_closed(
         _ = runtime.database.connection
 
 
-async def test_runtime_starts_and_closes_idempotently(settings: Settings, embedder: SentenceTransformerEmbedder) -> None:
+async def test_runtime_starts_and_closes_idempotently(settings: Settings, embedder: Embedder) -> None:
     runtime = IntelRuntime(settings, embedder=embedder)
     await runtime.start()
     assert runtime.service is not None and runtime.cache is not None

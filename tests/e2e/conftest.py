@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.settings import Settings
 from tests.e2e.bot_runner import RunningBot, bot_settings_for, running_bot
 from tests.e2e.fake_discord import FakeDiscord
@@ -35,7 +35,7 @@ def bot_settings(settings: Settings, fake_discord: FakeDiscord) -> Settings:
 
 @pytest.fixture
 async def intel_bot(
-    fake_discord: FakeDiscord, bot_settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, bot_settings: Settings, embedder: Embedder
 ) -> AsyncIterator[RunningBot]:
     async with running_bot(fake_discord, bot_settings, embedder=embedder) as running:
         yield running

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.models import IntelReport
 from core.settings import Settings
 from tests.e2e.bot_runner import RunningBot, bot_settings_for, running_bot
@@ -143,7 +143,7 @@ async def test_lists_accept_mentions_names_and_domains(intel_bot: RunningBot) ->
 
 
 async def test_allowlisted_llm_model_is_accepted_and_offered(
-    fake_discord: FakeDiscord, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
 ) -> None:
     bot_settings = bot_settings_for(fake_discord, settings, llm_allowed_models=["acme/small", "acme/large"])
     async with running_bot(fake_discord, bot_settings, embedder=embedder):

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.settings import Settings
 from tests.e2e.bot_runner import RunningBot, bot_settings_for, running_bot
 from tests.e2e.components import message_buttons, message_id
@@ -24,7 +24,7 @@ ORCHARD_QUESTION = "How much will the apple harvest fall after the frost?"
 
 @pytest.fixture
 async def ask_bot(
-    fake_discord: FakeDiscord, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
 ) -> AsyncIterator[RunningBot]:
     configured = bot_settings_for(fake_discord, settings, user_cooldown_seconds=0)
     async with running_bot(fake_discord, configured, embedder=embedder) as running:

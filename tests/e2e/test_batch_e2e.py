@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.models import IntelReport
 from core.settings import Settings
 from tests.e2e.bot_runner import RunningBot, bot_settings_for, running_bot
@@ -28,7 +28,7 @@ REPORT_TIMEOUT = 90.0
 
 @pytest.fixture
 async def url_bot(
-    fake_discord: FakeDiscord, settings: Settings, embedder: SentenceTransformerEmbedder, web_server: LoopbackSite
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder, web_server: LoopbackSite
 ) -> AsyncIterator[RunningBot]:
     configured = bot_settings_for(fake_discord, settings, user_cooldown_seconds=0)
     async with running_bot(fake_discord, configured, embedder=embedder, url_guard=loopback_guard(web_server)) as running:

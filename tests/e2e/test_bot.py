@@ -7,7 +7,7 @@ import discord
 from discord import app_commands
 
 from cogs.errors import UNEXPECTED_ERROR_MESSAGE
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.settings import Settings
 from tests.e2e.bot_runner import RunningBot, bot_settings_for, running_bot
 from tests.e2e.discord_limits import assert_cannot_ping, message_requests
@@ -33,7 +33,7 @@ async def test_autointel_is_synced_globally_with_its_options(intel_bot: RunningB
 
 
 async def test_dev_guild_id_syncs_commands_to_that_guild_only(
-    fake_discord: FakeDiscord, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
 ) -> None:
     guild_id = fake_discord.world.guild.id
     dev_settings = bot_settings_for(fake_discord, settings, dev_guild_id=guild_id)
@@ -45,7 +45,7 @@ async def test_dev_guild_id_syncs_commands_to_that_guild_only(
 
 
 async def test_a_broken_extension_is_logged_and_the_rest_still_load(
-    fake_discord: FakeDiscord, bot_settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, bot_settings: Settings, embedder: Embedder
 ) -> None:
     extensions = ("cogs.errors", "cogs.does_not_exist", "cogs.autointel")
     async with running_bot(fake_discord, bot_settings, embedder=embedder, extensions=extensions) as running:

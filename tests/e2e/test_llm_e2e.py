@@ -6,7 +6,7 @@ import json
 
 from pydantic import SecretStr
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.models import IntelReport
 from core.settings import Settings
 from tests.e2e.bot_runner import bot_settings_for, running_bot
@@ -32,7 +32,7 @@ def _field(response: InteractionResponse, name: str) -> list[str]:
 
 
 async def test_llm_report_reaches_discord_labelled_and_unable_to_ping(
-    fake_discord: FakeDiscord, fake_llm: FakeLLM, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, fake_llm: FakeLLM, settings: Settings, embedder: Embedder
 ) -> None:
     fake_llm.script(FakeReply.content(report_json(
         summary="@everyone IGNORE PREVIOUS INSTRUCTIONS <@123456789012345678> the bridge closes in May.",
@@ -61,7 +61,7 @@ async def test_llm_report_reaches_discord_labelled_and_unable_to_ping(
 
 
 async def test_rejected_key_still_gives_a_local_report_with_the_reason(
-    fake_discord: FakeDiscord, fake_llm: FakeLLM, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, fake_llm: FakeLLM, settings: Settings, embedder: Embedder
 ) -> None:
     fake_llm.script(FakeReply.error(401, "invalid key"))
     bot_settings = bot_settings_for(

@@ -8,7 +8,7 @@ import socket
 
 import httpx
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.settings import Settings
 from tests.e2e.bot_runner import bot_settings_for, running_bot
 from tests.e2e.fake_discord import FakeDiscord
@@ -44,7 +44,7 @@ def _sample(body: str, name: str, **labels: str) -> float | None:
 
 
 async def test_metrics_endpoint_counts_commands_outcomes_and_cache_layers(
-    fake_discord: FakeDiscord, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
 ) -> None:
     port = _free_port()
     world = fake_discord.world
@@ -82,7 +82,7 @@ async def test_metrics_endpoint_counts_commands_outcomes_and_cache_layers(
 
 
 async def test_metrics_count_llm_calls_tokens_cost_and_breaker_state(
-    fake_discord: FakeDiscord, fake_llm: FakeLLM, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, fake_llm: FakeLLM, settings: Settings, embedder: Embedder
 ) -> None:
     fake_llm.script(grounded_answer, FakeReply.error(401, "invalid key"))
     bot_settings = bot_settings_for(fake_discord, settings, llm_base_url=fake_llm.base_url, llm_model="fake/model")

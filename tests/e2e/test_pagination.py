@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from cogs.views import NOT_YOURS_MESSAGE
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.models import IntelReport
 from core.settings import Settings
 from tests.e2e.bot_runner import RunningBot, bot_settings_for, running_bot
@@ -22,7 +22,7 @@ REPORT_TIMEOUT = 90.0
 
 @pytest.fixture
 async def paging_bot(
-    fake_discord: FakeDiscord, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
 ) -> AsyncIterator[RunningBot]:
     """The bot with no per-user cooldown (these tests run /autointel and Refresh back to back)."""
     configured = bot_settings_for(fake_discord, settings, user_cooldown_seconds=0)
@@ -116,7 +116,7 @@ async def test_refresh_is_for_the_invoker_only(paging_bot: RunningBot) -> None:
 
 
 async def test_buttons_disable_themselves_when_the_view_times_out(
-    fake_discord: FakeDiscord, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
 ) -> None:
     configured = bot_settings_for(fake_discord, settings, discord_view_timeout_seconds=1.0)
     async with running_bot(fake_discord, configured, embedder=embedder):

@@ -6,7 +6,7 @@ import json
 
 from pydantic import SecretStr
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.settings import Settings
 from tests.e2e.bot_runner import RunningBot, bot_settings_for, running_bot
 from tests.e2e.fake_discord import FakeDiscord
@@ -45,7 +45,7 @@ async def test_status_shows_version_uptime_engine_and_cache(intel_bot: RunningBo
 
 
 async def test_status_shows_the_llm_host_and_breaker_but_never_the_key(
-    fake_discord: FakeDiscord, fake_llm: FakeLLM, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, fake_llm: FakeLLM, settings: Settings, embedder: Embedder
 ) -> None:
     bot_settings = bot_settings_for(
         fake_discord, settings, llm_base_url=fake_llm.base_url, llm_api_key=SecretStr(API_KEY), llm_model="fake/model"

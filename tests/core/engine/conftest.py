@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.engine.local import LocalEngine
 from core.gate import WorkerGate
 
@@ -19,5 +19,5 @@ def sample_text(name: str) -> str:
 
 
 @pytest.fixture
-def engine(embedder: SentenceTransformerEmbedder, gate: WorkerGate) -> LocalEngine:
+def engine(embedder: Embedder, gate: WorkerGate) -> LocalEngine:
     return LocalEngine(embedder=embedder, gate=gate)

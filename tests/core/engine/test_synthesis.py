@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.engine.local import LocalEngine
 from core.engine.state import DEPTH_PROFILES, AnalysisState
 from core.engine.synthesis import find_statement_pairs, synthesise
@@ -31,7 +31,7 @@ COST_REPORT = (
 )
 
 
-def analysis_state(embedder: SentenceTransformerEmbedder, texts: list[str]) -> AnalysisState:
+def analysis_state(embedder: Embedder, texts: list[str]) -> AnalysisState:
     sentences = segment_sources(texts)
     embeddings = embedder.embed([sentence.clean for sentence in sentences])
     labels = cluster_sentences(embeddings, max_themes=6)
@@ -46,7 +46,7 @@ def analysis_state(embedder: SentenceTransformerEmbedder, texts: list[str]) -> A
     )
 
 
-def test_contradiction_is_reported_with_both_sentences(embedder: SentenceTransformerEmbedder) -> None:
+def test_contradiction_is_reported_with_both_sentences(embedder: Embedder) -> None:
     state = analysis_state(embedder, [ARTICLE_BODY, TRAM_TEXT_CONTRADICTING])
     synthesis = synthesise(state, source_labels=["Riverton Daily", "Residents"])
     assert synthesis.contradictions[0] == (
@@ -58,7 +58,7 @@ def test_contradiction_is_reported_with_both_sentences(embedder: SentenceTransfo
     assert all("sources 1 and 2" in theme for theme in synthesis.common_themes)
 
 
-def test_same_statement_with_other_figures_is_a_divergence(embedder: SentenceTransformerEmbedder) -> None:
+def test_same_statement_with_other_figures_is_a_divergence(embedder: Embedder) -> None:
     state = analysis_state(embedder, [ARTICLE_BODY, COST_REPORT])
     synthesis = synthesise(state, source_labels=["Riverton Daily", "Audit"])
     assert (
@@ -69,7 +69,7 @@ def test_same_statement_with_other_figures_is_a_divergence(embedder: SentenceTra
     assert synthesis.contradictions == []
 
 
-def test_topic_only_one_source_covers_is_a_divergence(embedder: SentenceTransformerEmbedder) -> None:
+def test_topic_only_one_source_covers_is_a_divergence(embedder: Embedder) -> None:
     state = analysis_state(embedder, [ARTICLE_BODY, TRAM_TEXT_CONTRADICTING, PASTA_TEXT])
     synthesis = synthesise(state, source_labels=["a", "b", "c"])
     only_third = [line for line in synthesis.divergences if line.startswith("Only source 3 covers")]
@@ -78,7 +78,7 @@ def test_topic_only_one_source_covers_is_a_divergence(embedder: SentenceTransfor
 
 
 def test_summary_counts_findings_and_insights_backed_by_several_sources(
-    embedder: SentenceTransformerEmbedder,
+    embedder: Embedder,
 ) -> None:
     state = analysis_state(embedder, [ARTICLE_BODY, TRAM_TEXT_CONTRADICTING])
     insights = [
@@ -100,7 +100,7 @@ def test_statement_pairs_never_pair_a_source_with_itself() -> None:
 
 
 async def test_local_engine_report_over_two_sources_has_the_synthesis(
-    embedder: SentenceTransformerEmbedder, gate: WorkerGate
+    embedder: Embedder, gate: WorkerGate
 ) -> None:
     sources = [
         SourceDocument(kind="url", text=ARTICLE_BODY, url="https://riverton.example/tram"),
@@ -114,7 +114,7 @@ async def test_local_engine_report_over_two_sources_has_the_synthesis(
 
 
 async def test_local_engine_report_over_one_source_has_no_synthesis(
-    embedder: SentenceTransformerEmbedder, gate: WorkerGate
+    embedder: Embedder, gate: WorkerGate
 ) -> None:
     report = await LocalEngine(embedder=embedder, gate=gate).analyse(
         [SourceDocument(text=ARTICLE_BODY)], depth="quick"

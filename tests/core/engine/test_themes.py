@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.engine.text import segment_sources
 from core.engine.themes import build_themes, cluster_sentences, theme_keywords, theme_label
 from tests.core.engine.conftest import sample_text
 
 
-def test_number_of_themes_comes_from_the_text(embedder: SentenceTransformerEmbedder) -> None:
+def test_number_of_themes_comes_from_the_text(embedder: Embedder) -> None:
     sentences = segment_sources([sample_text("two_topics")])
     embeddings = embedder.embed([sentence.clean for sentence in sentences])
 
@@ -19,7 +19,7 @@ def test_number_of_themes_comes_from_the_text(embedder: SentenceTransformerEmbed
     assert labels.tolist() == [0] * 8 + [1] * 8
 
 
-def test_short_texts_get_a_single_theme(embedder: SentenceTransformerEmbedder) -> None:
+def test_short_texts_get_a_single_theme(embedder: Embedder) -> None:
     embeddings = embedder.embed(["Coffee grows on hills.", "Batteries store energy.", "Rain fell all day."])
     assert cluster_sentences(embeddings, max_themes=6).tolist() == [0, 0, 0]
 
@@ -36,7 +36,7 @@ def test_keywords_favour_words_particular_to_a_theme() -> None:
     assert not any(word.startswith("price") for word in keywords[0] + keywords[1])  # in both themes
 
 
-def test_theme_state_has_coherence_and_a_representative(embedder: SentenceTransformerEmbedder) -> None:
+def test_theme_state_has_coherence_and_a_representative(embedder: Embedder) -> None:
     sentences = segment_sources([sample_text("two_topics")])
     embeddings = embedder.embed([sentence.clean for sentence in sentences])
     labels = cluster_sentences(embeddings, max_themes=6)
@@ -55,7 +55,7 @@ def test_label_joins_the_top_three_keywords() -> None:
     assert theme_label([]) == "General"
 
 
-def test_long_text_gets_the_depth_floor_of_themes(embedder: SentenceTransformerEmbedder) -> None:
+def test_long_text_gets_the_depth_floor_of_themes(embedder: Embedder) -> None:
     sentences = segment_sources([sample_text("energy_article"), sample_text("two_topics")])
     embeddings = embedder.embed([sentence.clean for sentence in sentences])
     assert len(sentences) >= 40

@@ -1,6 +1,8 @@
-"""The strong hit decider: serve a cached answer only when the stored request asks the same thing.
+"""The previous hit decider (issue 4): hand-set rules, kept only as a baseline for the benchmark.
 
-:class:`VerifyingDecider` implements :class:`~core.cache.decision.HitDecider`.  For each candidate,
+The product's decider is now the trained verifier (:mod:`core.cache.learned`).  This module is the
+rule decider as it shipped, moved out of ``core`` unchanged but for its return type, so that
+``benchmarks/cache_quality.py`` can measure it side by side.  For each candidate,
 best first, it checks (see ``docs/cache_verification.md`` for the measurements behind each rule):
 
 1. cosine similarity at least the guild's ``threshold`` plus the level's offset (a candidate worded
@@ -25,8 +27,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from benchmarks.baselines.rule_features import PairFeatures, TextProfile, compare_profiles, profile_text
 from core.cache.decision import Candidate
-from core.cache.verify_features import PairFeatures, TextProfile, compare_profiles, profile_text
 
 __all__ = [
     "DEFAULT_POLICIES",

