@@ -19,13 +19,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.cache.decision import Candidate
+from core.embedder import Embedder
 from training.qqp_splits import QqpPair, equivalence_classes, normalise_question
 
 __all__ = ["Lookup", "Score", "build_lookups", "embed_cached", "score_decisions"]
@@ -51,13 +52,13 @@ class Score:
     wrong_per_1000: float
 
 
-def embed_cached(texts: Sequence[str], *, cache_dir: Path, embed: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
-    path = cache_dir / f"minilm-{digest}.npy"
+def embed_cached(texts: Sequence[str], *, cache_dir: Path, embedder: Embedder) -> np.ndarray:
+    digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode()).hexdigest()[:16]
+    path = cache_dir / f"vectors-{digest}.npy"
     if path.exists():
         return np.load(path)
     started = time.perf_counter()
-    vectors = embed(list(texts))
+    vectors = embedder.embed(list(texts))
     print(f"embedded {len(texts)} texts in {time.perf_counter() - started:.0f}s")
     cache_dir.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
@@ -70,14 +71,13 @@ def _normalised(text: str) -> str:
 
 
 def build_lookups(
-    pairs: Sequence[QqpPair], *, all_pairs: Sequence[QqpPair], cache_dir: Path,
-    embed: Callable[[list[str]], np.ndarray],
+    pairs: Sequence[QqpPair], *, all_pairs: Sequence[QqpPair], cache_dir: Path, embedder: Embedder
 ) -> list[Lookup]:
     import faiss
 
     stored = sorted({pair.a for pair in pairs})
     texts = sorted(set(stored) | {pair.b for pair in pairs})
-    vectors = embed_cached(texts, cache_dir=cache_dir, embed=embed)
+    vectors = embed_cached(texts, cache_dir=cache_dir, embedder=embedder)
     position = {text: index for index, text in enumerate(texts)}
     stored_vectors = vectors[[position[text] for text in stored]]
     query_vectors = vectors[[position[pair.b] for pair in pairs]]

@@ -80,9 +80,12 @@ def train(args: argparse.Namespace) -> None:
     for _, _, label, kind in examples:
         kinds.setdefault(kind, [0, 0])[label] += 1
     _log.info("%d examples: %s", len(examples), json.dumps(kinds, sort_keys=True))
-    base = _base_model_path()
+    base = args.init or _base_model_path()
     tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, num_hidden_layers=args.layers)
+    if args.init:  # continue training a checkpoint of this script (another epoch, another shuffle)
+        model = AutoModelForSequenceClassification.from_pretrained(base)
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, num_hidden_layers=args.layers)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimiser = torch.optim.AdamW(parameters, lr=args.lr, weight_decay=0.01)
@@ -130,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="training/output/verifier")
     parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--init", default="", help="a checkpoint of this script to continue from")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=6e-5)
