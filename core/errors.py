@@ -31,6 +31,7 @@ __all__ = [
     "LLMModelNotFoundError",
     "LLMOutputError",
     "LLMRejectedError",
+    "LLMTimeoutError",
     "LLMTransientError",
     "LLMUnavailableError",
     "SourceTooLargeError",
@@ -223,6 +224,17 @@ class LLMTransientError(LLMError):
         self.status = status
         self.retry_after = retry_after
         super().__init__(f"the LLM service failed ({reason})")
+
+
+class LLMTimeoutError(LLMTransientError):
+    """One attempt got no answer in time: the endpoint may be hanging.
+
+    Inherits from :class:`LLMTransientError` (retried, and a failure for the circuit breaker).
+    """
+
+    def __init__(self, *, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"no answer within {seconds:.0f} seconds")
 
 
 class LLMUnavailableError(LLMError):
