@@ -31,6 +31,7 @@ from discord import app_commands
 
 from core.errors import CooldownError
 from core.logcontext import bind_request_in_task
+from core.tenants import tenant_for
 
 if TYPE_CHECKING:
     from bot.client import IntelBot
@@ -45,6 +46,7 @@ __all__ = [
     "IntelCommandTree",
     "command_label",
     "root_name",
+    "tenant_of",
 ]
 
 _log = logging.getLogger(__name__)
@@ -89,6 +91,11 @@ class ChannelNotAllowed(CommandRefused):
         self.allowed_channel_ids = list(allowed_channel_ids)
         channels = ", ".join(f"<#{channel_id}>" for channel_id in self.allowed_channel_ids[:10])
         super().__init__(f"I only answer in {channels} in this server.")
+
+
+def tenant_of(interaction: discord.Interaction) -> int:
+    """The tenant this interaction belongs to: its guild, or in a DM the user's own tenant."""
+    return tenant_for(guild_id=interaction.guild_id, user_id=interaction.user.id)
 
 
 def root_name(command: AnyCommand) -> str:
@@ -142,7 +149,7 @@ class IntelCommandTree(app_commands.CommandTree["IntelBot"]):
     and by the tree's error handler (failure or refusal).
     """
 
-    def record_finished(self, interaction: discord.Interaction[IntelBot]) -> None:
+    def record_finished(self, interaction: discord.Interaction) -> None:
         """Count and time a finished slash command once; other interactions are not recorded."""
         started = interaction.extras.pop(STARTED_EXTRA, None)
         if started is None or interaction.type is not discord.InteractionType.application_command:
@@ -189,7 +196,7 @@ class IntelCommandTree(app_commands.CommandTree["IntelBot"]):
         name = root_name(command)
         if name in UNDISABLEABLE_COMMANDS:
             return
-        guild = await self.client.runtime.guild_settings.effective(guild_id)
+        guild = await self.client.service.effective_settings(guild_id)
         qualified = command_label(interaction)
         if name in guild.disabled_commands or qualified in guild.disabled_commands:
             raise CommandDisabledHere(qualified if qualified in guild.disabled_commands else name)
@@ -198,7 +205,7 @@ class IntelCommandTree(app_commands.CommandTree["IntelBot"]):
 
     def _check_cooldown(self, interaction: discord.Interaction[IntelBot]) -> None:
         seconds_left = self.client.service.cooldown_remaining(
-            guild_id=interaction.guild_id or 0, user_id=interaction.user.id
+            guild_id=tenant_of(interaction), user_id=interaction.user.id
         )
         if seconds_left > 0:
             error = CooldownError(seconds_left=seconds_left)

@@ -12,6 +12,7 @@ import time
 
 from core.cache import SemanticCache
 from core.cache.verify import VerifyingDecider
+from core.cooldown import UserCooldowns
 from core.db import Database
 from core.embedder import Embedder, SentenceTransformerEmbedder
 from core.engine.local import LocalEngine
@@ -23,6 +24,7 @@ from core.guild_settings import GuildSettingsStore
 from core.llm import HttpChatClient, LLMBackend, SpendLedger
 from core.llm.breaker import BreakerState
 from core.metrics import Metrics
+from core.queue import AnalysisQueue
 from core.reports import ReportLibrary
 from core.service import IntelService
 from core.settings import Settings
@@ -113,9 +115,13 @@ class IntelRuntime:
         )
         await self.reports.setup()
         self.service = IntelService(
-            reports=self.reports,
             settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm,
-            cache=self.cache, reader=SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard),
+            cooldowns=UserCooldowns(), cache=self.cache, reports=self.reports, embedder=self.embedder,
+            reader=SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard),
+            queue=AnalysisQueue(
+                concurrency=self.settings.analysis_concurrency, max_waiting=self.settings.analysis_queue_size,
+                max_waiting_per_tenant=self.settings.analysis_queue_per_tenant,
+            ),
         )
 
     async def _start_llm(self) -> LLMBackend | None:

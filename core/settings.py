@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     llm_output_mode: Literal["auto", "json_schema", "json_object"] = "auto"
     user_cooldown_seconds: float = Field(default=10.0, ge=0)
 
+    # --- Load: the analysis queue (see core/queue.py) ---------------------------------------------
+    analysis_concurrency: int = Field(default=4, ge=1, le=64)
+    analysis_queue_size: int = Field(default=50, ge=0)
+    analysis_queue_per_tenant: int = Field(default=20, ge=0)
+
     # --- Fetching -----------------------------------------------------------------------------
     fetch_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     fetch_connect_timeout_seconds: float = Field(default=5.0, gt=0)
