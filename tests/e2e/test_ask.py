@@ -129,7 +129,8 @@ async def test_ask_in_a_direct_message_draws_only_on_that_users_own_reports(ask_
                                       user=fake.world.admin)
     stranger_answer = await fake.wait_for_response(stranger, lambda r: bool(r.embeds), timeout=30)
 
-    assert own.deferred and "twenty minutes" in own_answer.text()
+    assert own.deferred and "#2" in own_answer.text()  # their own DM report (#1 is the server's)
+    assert "#1" not in own_answer.text() and "#1" not in server_answer.text()
     assert "30 percent" not in server_answer.text()  # the server's orchard report is not theirs
-    assert "twenty minutes" not in stranger_answer.text()  # another DM user's report is not theirs
+    assert "#2" not in stranger_answer.text()  # another DM user's report is not theirs
     assert "You have no reports here yet" in stranger_answer.text()
