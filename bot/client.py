@@ -159,6 +159,13 @@ class IntelBot(commands.Bot):
         synced = await self.tree.sync(guild=guild)
         _log.info("synced %d commands to dev guild %s", len(synced), guild_id)
 
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction[IntelBot], command: discord.app_commands.Command | discord.app_commands.ContextMenu
+    ) -> None:
+        """discord.py's public event for a command that ran without error: count and time it."""
+        if isinstance(self.tree, IntelCommandTree):
+            self.tree.record_finished(interaction)
+
     async def on_ready(self) -> None:
         _log.info("connected as %s to %d guilds", self.user, len(self.guilds))
 

@@ -31,15 +31,25 @@ from rich.status import Status
 from rich.table import Table
 from rich.text import Text
 
-from core.errors import ConfigError, EmptyInputError, InputError, InputTooLargeError, IntelError
-from core.inputs import TEXT_FILE_SUFFIXES, Attachment, find_urls, validate_text
+from core.errors import ConfigError, EmptyInputError, InputError, IntelError
+from core.inputs import (
+    ATTACHMENT_SUFFIXES,
+    Attachment,
+    FileInfo,
+    InputLimits,
+    check_file,
+    check_request_input,
+)
 from core.models import IntelReport
 from core.progress import Progress
 from core.settings import Depth, Settings
+from core.tenants import CONSOLE_TENANT_ID
 
 if TYPE_CHECKING:
+    from core.cache import CacheStats
+    from core.reports import Answer, ReportMatch
     from core.runtime import IntelRuntime
-    from core.service import AutointelResult, CacheHitInfo
+    from core.service import AutointelResult, CacheHitInfo, IntelService, ReportHistory, SettingsView
 
 __all__ = [
     "EXIT_FAILED",
@@ -51,6 +61,7 @@ __all__ = [
     "check_pasted_text",
     "parse_command",
     "read_target_file",
+    "render_answer",
     "render_report",
     "run_console",
 ]
@@ -61,17 +72,21 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
-CONSOLE_GUILD_ID = 0
 CONSOLE_USER_ID = 0
 
 HELP_TEXT = """\
 Commands (the same as in Discord):
-  /autointel <text | path to a .txt/.md file> [depth:quick|standard|deep] [fresh:true]
-      Analyse pasted text or a text file and print the report.
+  /autointel <text | path to a .txt/.md/.html/.pdf file> [depth:quick|standard|deep] [fresh:true]
+      Analyse pasted text or a file and print the report.
       depth:  how much to extract (default: the DEFAULT_DEPTH setting)
       fresh:  true to skip the cache and analyse again
       Options may appear anywhere on the line; "target:" before the text is accepted too.
       At the prompt, /autointel with no text asks for a multi-line paste ended by a "." line.
+  /ask <question>          answer from the console's own past reports, citing them
+  /intel history           list the console's reports, newest first
+  /intel search <words>    find the console's reports about something
+  /cache stats             entries and hit rates of the console's cache
+  /settings show           the settings in force for the console
   /help   show this help
   /quit   leave (Ctrl-D and Ctrl-C work too)
 """
@@ -80,7 +95,13 @@ _DEPTHS: tuple[Depth, ...] = ("quick", "standard", "deep")
 _TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 _OPTION_RE = re.compile(r"(?<!\S)(depth|fresh):(\S*)", re.IGNORECASE)
-_COMMAND_ALIASES = {"autointel": "autointel", "help": "help", "quit": "quit", "exit": "quit"}
+_COMMAND_ALIASES = {
+    "autointel": "autointel", "ask": "ask", "intel": "intel", "cache": "cache", "settings": "settings",
+    "help": "help", "quit": "quit", "exit": "quit",
+}
+# The subcommands each group takes on the console (the first is the default when none is given).
+_SUBCOMMANDS: dict[str, tuple[str, ...]] = {"intel": ("history", "search"), "cache": ("stats",), "settings": ("show",)}
+CommandName = Literal["autointel", "ask", "intel", "cache", "settings", "help", "quit"]
 _MAX_PATH_CHARS = 1024
 _NONE_FOUND = Text("(none found)", style="dim")
 
@@ -107,7 +128,8 @@ class ConsoleCommand(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    name: Literal["autointel", "help", "quit"]
+    name: CommandName
+    subcommand: str | None = None
     target: str = ""
     depth: Depth | None = None
     fresh: bool = False
@@ -127,6 +149,12 @@ def parse_command(line: str) -> ConsoleCommand | None:
     name = _COMMAND_ALIASES.get(word[1:].lower())
     if name is None:
         raise ConsoleUsageError(f"Unknown command {word!r}")
+    if name in _SUBCOMMANDS:
+        return _group_command(name, rest)
+    if name == "ask":
+        if not rest.strip():
+            raise ConsoleUsageError("Ask a question, e.g. /ask what changed at the harbour?")
+        return ConsoleCommand(name="ask", target=rest.strip())
     if name != "autointel":
         return ConsoleCommand(name=name)  # type: ignore[arg-type]
     options: dict[str, str] = {}
@@ -143,6 +171,18 @@ def parse_command(line: str) -> ConsoleCommand | None:
         depth=_parse_depth(options.get("depth")),
         fresh=_parse_fresh(options.get("fresh")),
     )
+
+
+def _group_command(name: str, rest: str) -> ConsoleCommand:
+    """``/intel search <words>``, ``/cache stats``, ``/settings show``: a subcommand, maybe text."""
+    allowed = _SUBCOMMANDS[name]
+    word, _, text = rest.strip().partition(" ")
+    subcommand = word.lower() or allowed[0]
+    if subcommand not in allowed:
+        raise ConsoleUsageError(f"/{name} takes {' or '.join(allowed)} on the console, not {word!r}")
+    if subcommand == "search" and not text.strip():
+        raise ConsoleUsageError("Give search words, e.g. /intel search harbour")
+    return ConsoleCommand(name=name, subcommand=subcommand, target=text.strip())  # type: ignore[arg-type]
 
 
 def _parse_depth(value: str | None) -> Depth | None:
@@ -164,12 +204,13 @@ def _parse_fresh(value: str | None) -> bool:
     raise ConsoleUsageError(f"fresh must be true or false, not {value!r}")
 
 
-def read_target_file(target: str, *, max_bytes: int) -> Attachment | None:
+def read_target_file(target: str, *, limits: InputLimits) -> Attachment | None:
     """The file ``target`` names, read as an attachment; ``None`` when ``target`` is text.
 
-    Blocking (stat and read): call it through the worker gate.  A target that looks like a
-    ``.txt``/``.md`` path but names no file raises :class:`FileReadError` rather than being
-    analysed as two words of text.
+    Blocking (stat and read): call it through the worker gate.  A target that looks like a file
+    path of a type the bot reads but names no file raises :class:`FileReadError` rather than being
+    analysed as two words of text.  Type and size are checked before reading, by the same rule
+    Discord attachments meet (:func:`core.inputs.check_file`).
     """
     candidate = target.strip().strip("\"'")
     if not candidate or "\n" in candidate or len(candidate) > _MAX_PATH_CHARS:
@@ -180,13 +221,11 @@ def read_target_file(target: str, *, max_bytes: int) -> Attachment | None:
     except OSError:
         return None
     if not is_file:
-        if path.suffix.lower() in TEXT_FILE_SUFFIXES and " " not in candidate:
+        if path.suffix.lower() in ATTACHMENT_SUFFIXES and " " not in candidate:
             raise FileReadError(candidate, "no such file")
         return None
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputTooLargeError(size=size, limit=max_bytes, unit="bytes")
+        check_file(FileInfo(filename=path.name, size=path.stat().st_size), limits=limits)
         data = path.read_bytes()
     except OSError as exc:
         raise FileReadError(candidate, exc.strerror or type(exc).__name__) from exc
@@ -339,6 +378,60 @@ def _bullets(items: Iterable[str]) -> RenderableType:
     return Group(*lines) if lines else _NONE_FOUND
 
 
+def render_answer(answer: Answer, *, notices: Sequence[str] = ()) -> Group:
+    """``/ask``: the answer, its numbered sources, and any notices; all plain text."""
+    parts: list[RenderableType] = [Text(f"Note: {notice}", style="yellow") for notice in notices]
+    parts.append(Text(answer.text))
+    if answer.citations:
+        parts.append(_heading("Sources"))
+        parts += [Text(f"[{number}] Report #{citation.report_id}: {citation.title}")
+                  for number, citation in enumerate(answer.citations, start=1)]
+    return Group(*parts)
+
+
+def render_history(history: ReportHistory) -> RenderableType:
+    if not history.summaries:
+        return Text("No reports yet: run /autointel to make one.")
+    table = _table("Report", "Title", "Depth", "Engine")
+    for summary in history.summaries:
+        table.add_row(Text(f"#{summary.report_id}"), Text(summary.title), Text(summary.depth), Text(summary.engine))
+    return Group(table, Text(f"{len(history.summaries)} of {history.total} reports, newest first.", style="dim"))
+
+
+def render_matches(query: str, matches: Sequence[ReportMatch]) -> RenderableType:
+    if not matches:
+        return Text(f"No report matches “{query}”.")
+    table = _table("Report", "Title", "Similarity", "Best passage")
+    for match in matches:
+        passage = match.passages[0].text if match.passages else ""
+        table.add_row(Text(f"#{match.report_id}"), Text(match.title), Text(f"{match.best_similarity:.2f}"),
+                      Text(passage[:200]))
+    return table
+
+
+def render_cache_stats(stats: CacheStats) -> RenderableType:
+    table = _table("Figure", "Value")
+    rows = [
+        ("Entries", f"{stats.entries} ({stats.semantic_entries} matchable by meaning)"),
+        ("Hits", f"{stats.hits} ({stats.exact_hits} exact, {stats.semantic_hits} semantic); {stats.misses} misses"),
+        ("Last 24 hours", f"{stats.hits_24h} hits of {stats.lookups_24h} lookups"),
+        ("Last 7 days", f"{stats.hits_7d} hits of {stats.lookups_7d} lookups"),
+        ("Size on disk", f"{stats.size_bytes:,} bytes"),
+        ("Removed", f"{stats.evictions} evicted, {stats.expired} expired, {stats.stale} stale"),
+    ]
+    for name, value in rows:
+        table.add_row(Text(name), Text(value))
+    return table
+
+
+def render_settings(view: SettingsView) -> RenderableType:
+    table = _table("Setting", "Value", "Set here")
+    overrides = view.overrides.model_dump(exclude_defaults=True)
+    for key, value in view.effective.model_dump().items():
+        table.add_row(Text(key), Text(str(value)), Text("yes" if key in overrides else ""))
+    return table
+
+
 # --- Output and progress ------------------------------------------------------------------------
 
 
@@ -362,6 +455,23 @@ class _Output:
             return
         self.stdout.print(render_report(result.report, cache_hit=result.cache_hit, notices=result.notices))
         self.stdout.print(Text(f"Done in {result.elapsed_seconds:.1f} s.", style="dim"))
+
+    def model(self, value: BaseModel, rendered: RenderableType) -> None:
+        """A command's answer: one JSON line with ``--json``, else rendered."""
+        if self.as_json:
+            sys.stdout.write(value.model_dump_json() + "\n")
+            sys.stdout.flush()
+            return
+        self.stdout.print(rendered)
+
+    def models(self, values: Sequence[BaseModel], rendered: RenderableType) -> None:
+        """Several answers (search matches): one JSON line each with ``--json``, else rendered."""
+        if not self.as_json:
+            self.stdout.print(rendered)
+            return
+        for value in values:
+            sys.stdout.write(value.model_dump_json() + "\n")
+        sys.stdout.flush()
 
     def error(self, error: BaseException, *, prefix: str = "error") -> None:
         line = Text(f"{prefix}: ", style="bold red")
@@ -497,9 +607,9 @@ def check_pasted_text(target: str, *, settings: Settings) -> None:
     stripped = target.strip()
     if not stripped:
         raise EmptyInputError()
-    if len(stripped.split()) == 1 or stripped[0] in "\"'" or find_urls(stripped):
+    if len(stripped.split()) == 1 or stripped[0] in "\"'":
         return
-    validate_text(stripped, max_chars=settings.max_input_chars, min_words=settings.min_input_words)
+    check_request_input(stripped, limits=InputLimits.from_settings(settings))
 
 
 async def _autointel(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Output) -> None:
@@ -507,10 +617,10 @@ async def _autointel(runtimes: _LazyRuntime, command: ConsoleCommand, output: _O
     runtime = await runtimes.get()
     assert runtime.service is not None
     from core.service import AutointelRequest  # loaded with the runtime, see _LazyRuntime.get
-    max_bytes = runtime.settings.max_input_chars * 4
-    attachment = await runtime.gate.run(read_target_file, command.target, max_bytes=max_bytes)
+    limits = InputLimits.from_settings(runtime.settings)
+    attachment = await runtime.gate.run(read_target_file, command.target, limits=limits)
     request = AutointelRequest(
-        guild_id=CONSOLE_GUILD_ID,
+        guild_id=CONSOLE_TENANT_ID,
         user_id=CONSOLE_USER_ID,
         target="" if attachment else command.target,
         attachments=(attachment,) if attachment else (),
@@ -520,6 +630,53 @@ async def _autointel(runtimes: _LazyRuntime, command: ConsoleCommand, output: _O
     with _ProgressDisplay(output.stderr) as display:
         result = await runtime.service.autointel(request, progress=display)
     output.result(result)
+
+
+async def _service(runtimes: _LazyRuntime) -> IntelService:
+    runtime = await runtimes.get()
+    assert runtime.service is not None
+    return runtime.service
+
+
+async def _ask(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Output) -> None:
+    service = await _service(runtimes)
+    from core.service import AskRequest  # loaded with the runtime, see _LazyRuntime.get
+
+    result = await service.ask(AskRequest(guild_id=CONSOLE_TENANT_ID, user_id=CONSOLE_USER_ID, question=command.target))
+    output.model(result.answer, render_answer(result.answer, notices=result.notices))
+
+
+async def _intel(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Output) -> None:
+    service = await _service(runtimes)
+    if command.subcommand == "search":
+        matches = await service.search_reports(CONSOLE_TENANT_ID, command.target)
+        output.models(matches, render_matches(command.target, matches))
+        return
+    history = await service.report_history(CONSOLE_TENANT_ID, limit=50)
+    output.model(history, render_history(history))
+
+
+async def _cache_stats(runtimes: _LazyRuntime, output: _Output) -> None:
+    stats = await (await _service(runtimes)).cache_stats(CONSOLE_TENANT_ID)
+    output.model(stats, render_cache_stats(stats))
+
+
+async def _settings_show(runtimes: _LazyRuntime, output: _Output) -> None:
+    view = await (await _service(runtimes)).settings_view(CONSOLE_TENANT_ID)
+    output.model(view, render_settings(view))
+
+
+async def _dispatch(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Output) -> None:
+    if command.name == "ask":
+        await _ask(runtimes, command, output)
+    elif command.name == "intel":
+        await _intel(runtimes, command, output)
+    elif command.name == "cache":
+        await _cache_stats(runtimes, output)
+    elif command.name == "settings":
+        await _settings_show(runtimes, output)
+    else:
+        await _autointel(runtimes, command, output)
 
 
 async def _execute(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Output) -> int:
@@ -532,7 +689,7 @@ async def _execute(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Out
         output.help()
         return EXIT_OK
     try:
-        await _autointel(runtimes, command, output)
+        await _dispatch(runtimes, command, output)
     except ConfigError:
         raise
     except IntelError as exc:

@@ -25,7 +25,7 @@ from discord.ext import commands
 
 from cogs.checks import UNDISABLEABLE_COMMANDS
 from cogs.errors import reply_with_error
-from core.errors import CacheUnavailableError, InputError
+from core.errors import InputError
 from core.fetch.guard import DomainPolicy
 from core.guild_settings import EffectiveGuildSettings, GuildSettings, Strictness
 from core.logcontext import bind_request
@@ -33,7 +33,7 @@ from core.settings import Depth
 
 if TYPE_CHECKING:
     from bot.client import IntelBot
-    from core.cache import CacheStats, SemanticCache
+    from core.cache import CacheStats
 
 __all__ = [
     "SETTING_DESCRIPTIONS",
@@ -276,7 +276,6 @@ class ConfirmClearView(discord.ui.View):
         self._close()  # before awaiting: a second press cannot clear twice
         with bind_request(guild_id=interaction.guild_id, command="cache clear"):
             removed = await self._clear()
-            _log.info("cache cleared by its admin: %d entries", removed)
         await interaction.response.edit_message(content=f"Cache cleared: {removed} entries deleted.", view=self)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
@@ -353,9 +352,8 @@ class AdminCog(commands.Cog, name="Admin"):
 
     @settings_group.command(name="show", description="Show the settings in force here; values set here are marked")
     async def settings_show(self, interaction: discord.Interaction) -> None:
-        guild_id = _guild_id(interaction)
-        store = self.bot.runtime.guild_settings
-        embed = render_settings(await store.effective(guild_id), await store.get(guild_id))
+        view = await self.bot.service.settings_view(_guild_id(interaction))
+        embed = render_settings(view.effective, view.overrides)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=_NO_MENTIONS)
 
     @settings_group.command(name="set", description="Change one setting for this server")
@@ -365,27 +363,20 @@ class AdminCog(commands.Cog, name="Admin"):
     ) -> None:
         guild_id = _guild_id(interaction)
         parsed = parse_setting(key, value, choices=SettingChoices.for_guild(self.bot, interaction.guild))
-        store = self.bot.runtime.guild_settings
-        before = getattr(await store.effective(guild_id), key)
-        await store.update(guild_id, **{key: parsed})
-        after = getattr(await store.effective(guild_id), key)
-        _log.info("setting %s changed from %r to %r", key, before, after)
+        change = await self.bot.service.change_setting(guild_id, key=key, value=parsed)
         await interaction.response.send_message(
-            f"**{key}** is now {_shown(key, after)} (was {_shown(key, before)}).",
+            f"**{key}** is now {_shown(key, change.after)} (was {_shown(key, change.before)}).",
             ephemeral=True, allowed_mentions=_NO_MENTIONS,
         )
 
     @settings_group.command(name="reset", description="Reset one setting, or all of them, to the bot's default")
     @app_commands.describe(key="The setting to reset (leave empty to reset every setting)")
     async def settings_reset(self, interaction: discord.Interaction, key: str | None = None) -> None:
-        guild_id = _guild_id(interaction)
-        store = self.bot.runtime.guild_settings
-        await store.reset(guild_id, key)
-        _log.info("setting %s reset", key or "(all)")
+        view = await self.bot.service.reset_setting(_guild_id(interaction), key=key)
         if key is None:
             message = "Every setting is back to the bot's default."
         else:
-            message = f"**{key}** is back to the default: {_shown(key, getattr(await store.effective(guild_id), key))}."
+            message = f"**{key}** is back to the default: {_shown(key, getattr(view.effective, key))}."
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=_NO_MENTIONS)
 
     @settings_set.autocomplete("key")
@@ -405,32 +396,25 @@ class AdminCog(commands.Cog, name="Admin"):
             return _completions(options, current, many=many)
         if key not in GuildSettings.model_fields or interaction.guild_id is None or current:
             return []
-        now = getattr(await self.bot.runtime.guild_settings.effective(interaction.guild_id), key)
+        now = getattr(await self.bot.service.effective_settings(interaction.guild_id), key)
         shown = " ".join(now) if isinstance(now, list) else f"{now:g}" if isinstance(now, float) else str(now)
         return [app_commands.Choice(name=f"{shown} (current)"[:100], value=shown[:100])] if shown else []
 
     # --- /cache -------------------------------------------------------------------------------
 
-    def _cache(self) -> SemanticCache:
-        cache = self.bot.runtime.cache
-        if cache is None:
-            raise CacheUnavailableError()
-        return cache
-
     @cache_group.command(name="stats", description="Entries, hits and hit rates, and size of this server's cache")
     async def cache_stats(self, interaction: discord.Interaction) -> None:
         guild_id = _guild_id(interaction)
-        cache = self._cache()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        stats = await cache.stats(guild_id)
+        stats = await self.bot.service.cache_stats(guild_id)
         await interaction.edit_original_response(embed=render_cache_stats(stats), allowed_mentions=_NO_MENTIONS)
 
     @cache_group.command(name="clear", description="Delete every cached report of this server (asks first)")
     async def cache_clear(self, interaction: discord.Interaction) -> None:
         guild_id = _guild_id(interaction)
-        cache = self._cache()
         view = ConfirmClearView(
-            invoker_id=interaction.user.id, clear=lambda: cache.clear(guild_id), timeout=self.confirm_timeout_seconds
+            invoker_id=interaction.user.id, clear=lambda: self.bot.service.clear_cache(guild_id),
+            timeout=self.confirm_timeout_seconds,
         )
         await interaction.response.send_message(
             "Delete **every** cached report of this server? Later requests will be analysed afresh.",
@@ -442,11 +426,8 @@ class AdminCog(commands.Cog, name="Admin"):
     @app_commands.describe(entry_id="N from 'cache entry #N' under a report served from the cache")
     async def cache_forget(self, interaction: discord.Interaction, entry_id: app_commands.Range[int, 1]) -> None:
         guild_id = _guild_id(interaction)
-        cache = self._cache()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if not await cache.forget(guild_id, entry_id):
-            raise InputError(f"This server's cache has no entry #{entry_id}.")
-        _log.info("cache entry %d forgotten", entry_id)
+        await self.bot.service.forget_cache_entry(guild_id, entry_id)
         await interaction.edit_original_response(content=f"Cache entry #{entry_id} deleted.")
 
 

@@ -14,7 +14,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.intel import open_report, require_guild
+from cogs.checks import tenant_of
+from cogs.intel import open_report
 from cogs.render import Page, render_answer
 from cogs.views import PagedView
 from core.service import AskRequest
@@ -33,7 +34,8 @@ class AskCog(commands.Cog, name="Ask"):
     """Questions about this server's past reports.
 
     ``/ask question:<text>`` answers from the reports made here with /autointel, and cites them;
-    it never looks at another server's reports.
+    it never looks at another server's reports.  In a direct message it draws only on the reports
+    you made in your own direct messages.
     """
 
     def __init__(self, bot: IntelBot) -> None:
@@ -44,11 +46,9 @@ class AskCog(commands.Cog, name="Ask"):
 
     @app_commands.command(name="ask", description="Ask a question about this server's past reports")
     @app_commands.describe(question="Your question; the answer cites the reports it comes from")
-    @app_commands.guild_only()
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 500]) -> None:
-        guild_id = require_guild(interaction)
         await interaction.response.defer(thinking=True)
-        request = AskRequest(guild_id=guild_id, user_id=interaction.user.id, question=question)
+        request = AskRequest(guild_id=tenant_of(interaction), user_id=interaction.user.id, question=question)
         result = await self.bot.service.ask(request)
         content, embed = render_answer(result)
         choices = [(citation.report_id, f"Open #{citation.report_id}") for citation in result.answer.citations]
@@ -59,7 +59,7 @@ class AskCog(commands.Cog, name="Ask"):
         )
         if view.has_items:
             view.shown_by(interaction)
-        _log.info("/ask in guild %s: found=%s, %d reports cited, %.1fs", request.guild_id, result.answer.found,
+        _log.info("/ask for tenant %s: found=%s, %d reports cited, %.1fs", request.guild_id, result.answer.found,
                   len(result.answer.citations), result.elapsed_seconds)
 
 

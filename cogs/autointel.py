@@ -18,24 +18,20 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.checks import tenant_of
 from cogs.render import DiscordLimits, discord_text, render_report
 from cogs.views import PagedView
-from core.errors import (
-    CooldownError,
-    EmptyInputError,
-    InputTooLargeError,
-    TooManySourcesError,
-    UnsupportedInputError,
-)
-from core.inputs import ATTACHMENT_SUFFIXES, TEXT_FILE_SUFFIXES, Attachment, find_urls, validate_text
+from core.errors import CooldownError, UnsupportedInputError
+from core.inputs import Attachment, FileInfo, InputLimits, check_request_input
 from core.progress import Progress
 from core.service import AutointelRequest
 
 if TYPE_CHECKING:
     from bot.client import IntelBot
+    from core.queue import QueueTicket
     from core.settings import Settings
 
-__all__ = ["AutointelCog", "ThrottledResponseEditor", "check_attachment", "check_target"]
+__all__ = ["AutointelCog", "ThrottledResponseEditor", "check_input"]
 
 _log = logging.getLogger(__name__)
 
@@ -115,35 +111,11 @@ class ThrottledResponseEditor:
         await self._interaction.edit_original_response(allowed_mentions=_NO_MENTIONS, **edit)
 
 
-def check_target(target: str, *, settings: Settings, has_file: bool) -> None:
-    """Refuse, before deferring, input the service would refuse: too many URLs, nothing, bad text.
-
-    URLs themselves are checked (guard, domain lists) by the service after the deferral: that needs
-    DNS, and a refused URL in a batch must not sink the others.
-    """
-    target = target.strip()
-    if not target:
-        if not has_file:
-            raise EmptyInputError()
-        return
-    urls = find_urls(target)
-    if urls:
-        if len(urls) > settings.fetch_max_sources:
-            raise TooManySourcesError(count=len(urls), limit=settings.fetch_max_sources)
-        return
-    validate_text(target, max_chars=settings.max_input_chars, min_words=settings.min_input_words)
-
-
-def check_attachment(file: discord.Attachment, *, settings: Settings) -> None:
-    """Refuse a file by its name and declared size before downloading it (the caps core uses)."""
-    suffix = Attachment(filename=file.filename, data=b"").suffix
-    if suffix not in ATTACHMENT_SUFFIXES:
-        allowed = ", ".join(ATTACHMENT_SUFFIXES)
-        raise UnsupportedInputError(f"{file.filename}: only {allowed} files can be analysed.")
-    # As core.inputs.attachment_document: 4 bytes a character for text, twice that for HTML/PDF.
-    byte_limit = settings.max_input_chars * (4 if suffix in TEXT_FILE_SUFFIXES else 8)
-    if file.size > byte_limit:
-        raise InputTooLargeError(size=file.size, limit=byte_limit, unit="bytes")
+def check_input(target: str, file: discord.Attachment | None, *, settings: Settings) -> None:
+    """Refuse, before deferring, what the service would refuse: the one rule set of
+    :func:`core.inputs.check_request_input`, with the file's declared name and size."""
+    files = (FileInfo(filename=file.filename, size=file.size),) if file is not None else ()
+    check_request_input(target, files=files, limits=InputLimits.from_settings(settings))
 
 
 async def download_attachment(file: discord.Attachment) -> Attachment:
@@ -178,26 +150,24 @@ class AutointelCog(commands.Cog, name="Autointel"):
         depth: Literal["quick", "standard", "deep"] | None = None,
         file: discord.Attachment | None = None,
     ) -> None:
-        settings = self.bot.settings
-        check_target(target, settings=settings, has_file=file is not None)
-        if file is not None:
-            check_attachment(file, settings=settings)
-        await interaction.response.defer(thinking=True)
-        attachments = (await download_attachment(file),) if file is not None else ()
-        request = AutointelRequest(
-            guild_id=interaction.guild_id or 0,
-            user_id=interaction.user.id,
-            target=target,
-            attachments=attachments,
-            depth=depth,
-        )
-        await self._analyse_and_reply(interaction, request)
+        check_input(target, file, settings=self.bot.settings)
+        tenant_id = tenant_of(interaction)
+        ticket = self.bot.service.enter_queue(tenant_id)  # before deferring: "busy" stays private
+        async with ticket:
+            await interaction.response.defer(thinking=True)
+            attachments = (await download_attachment(file),) if file is not None else ()
+            request = AutointelRequest(
+                guild_id=tenant_id, user_id=interaction.user.id, target=target, attachments=attachments, depth=depth,
+            )
+            await self._analyse_and_reply(interaction, request, ticket=ticket)
 
-    async def _analyse_and_reply(self, interaction: discord.Interaction, request: AutointelRequest) -> None:
+    async def _analyse_and_reply(
+        self, interaction: discord.Interaction, request: AutointelRequest, *, ticket: QueueTicket
+    ) -> None:
         heading = "**Analysing**" + (f" (depth: {request.depth})" if request.depth else "")
         editor = ThrottledResponseEditor(interaction, heading=heading)
         try:
-            result = await self.bot.service.autointel(request, progress=editor.progress)
+            result = await self.bot.service.autointel(request, progress=editor.progress, ticket=ticket)
         finally:
             await editor.cancel()
         rendered = render_report(result)
@@ -222,8 +192,9 @@ class AutointelCog(commands.Cog, name="Autointel"):
         waiting = self.bot.service.cooldown_remaining(guild_id=request.guild_id, user_id=request.user_id)
         if waiting > 0:
             raise CooldownError(seconds_left=waiting)  # before deferring, so the refusal is ephemeral
-        await interaction.response.defer(thinking=True)
-        await self._analyse_and_reply(interaction, request.model_copy(update={"fresh": True}))
+        async with self.bot.service.enter_queue(request.guild_id) as ticket:
+            await interaction.response.defer(thinking=True)
+            await self._analyse_and_reply(interaction, request.model_copy(update={"fresh": True}), ticket=ticket)
 
 
 async def setup(bot: IntelBot) -> None:

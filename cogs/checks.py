@@ -1,10 +1,11 @@
 """Tree-level checks, and the per-command hooks: log context and metrics.
 
-:class:`IntelCommandTree` is the bot's command tree.  Every application command (and autocomplete)
-runs through :meth:`IntelCommandTree._call`, in the task discord.py starts for that interaction, so
-that is where :func:`core.logcontext.bind_request` is bound: every log line of the command, its
-worker-gate jobs and the error handler's reply carries the guild and the command.  The same place
-times the command and counts it by name and outcome in :class:`core.metrics.Metrics`.
+:class:`IntelCommandTree` is the bot's command tree.  Its public :meth:`interaction_check` runs
+first in the task discord.py starts for each interaction, so that is where
+:func:`core.logcontext.bind_request_in_task` binds the guild and the command: every log line of the
+command, its worker-gate jobs and the error handler's reply carries them.  The same place notes the
+start time; :meth:`IntelCommandTree.record_finished` counts the command by name and outcome in
+:class:`core.metrics.Metrics` when it ends (called on completion and by the error handler).
 
 :meth:`IntelCommandTree.interaction_check` is the one place that refuses a command before it runs,
 each with a short ephemeral reply from the tree's error handler (:mod:`cogs.errors`):
@@ -29,7 +30,8 @@ import discord
 from discord import app_commands
 
 from core.errors import CooldownError
-from core.logcontext import bind_request
+from core.logcontext import bind_request_in_task
+from core.tenants import tenant_for
 
 if TYPE_CHECKING:
     from bot.client import IntelBot
@@ -44,6 +46,7 @@ __all__ = [
     "IntelCommandTree",
     "command_label",
     "root_name",
+    "tenant_of",
 ]
 
 _log = logging.getLogger(__name__)
@@ -55,6 +58,8 @@ COOLDOWN_COMMANDS = frozenset({"autointel"})
 UNDISABLEABLE_COMMANDS = frozenset({"settings"})
 # Where the error handler leaves the outcome label of a failed command (see cogs.errors).
 OUTCOME_EXTRA = "outcome"
+# When the tree's check let the command start (``time.perf_counter()``), for its duration metric.
+STARTED_EXTRA = "started_at"
 
 AnyCommand = app_commands.Command | app_commands.Group | app_commands.ContextMenu
 
@@ -86,6 +91,11 @@ class ChannelNotAllowed(CommandRefused):
         self.allowed_channel_ids = list(allowed_channel_ids)
         channels = ", ".join(f"<#{channel_id}>" for channel_id in self.allowed_channel_ids[:10])
         super().__init__(f"I only answer in {channels} in this server.")
+
+
+def tenant_of(interaction: discord.Interaction) -> int:
+    """The tenant this interaction belongs to: its guild, or in a DM the user's own tenant."""
+    return tenant_for(guild_id=interaction.guild_id, user_id=interaction.user.id)
 
 
 def root_name(command: AnyCommand) -> str:
@@ -131,24 +141,21 @@ def _channel_allowed(interaction: discord.Interaction, guild: EffectiveGuildSett
 
 
 class IntelCommandTree(app_commands.CommandTree["IntelBot"]):
-    """The command tree: binds the log context, records metrics and runs the tree-level checks."""
+    """The command tree: binds the log context, records metrics and runs the tree-level checks.
 
-    async def _call(self, interaction: discord.Interaction[IntelBot]) -> None:
-        # Overridden (discord.py <2.8 is pinned) because this runs in the interaction's own task:
-        # what is bound here reaches the checks, the command and the error handler alike.
+    Only public discord.py hooks: :meth:`interaction_check` runs first in the task discord.py starts
+    for the interaction, so what it binds reaches the command, its worker jobs and the error handler;
+    :meth:`record_finished` is called by the bot's ``on_app_command_completion`` listener (success)
+    and by the tree's error handler (failure or refusal).
+    """
+
+    def record_finished(self, interaction: discord.Interaction) -> None:
+        """Count and time a finished slash command once; other interactions are not recorded."""
+        started = interaction.extras.pop(STARTED_EXTRA, None)
+        if started is None or interaction.type is not discord.InteractionType.application_command:
+            return
         label = command_label(interaction)
-        with bind_request(guild_id=interaction.guild_id, command=label):
-            started = time.perf_counter()
-            try:
-                await super()._call(interaction)
-            except app_commands.AppCommandError as error:
-                # What discord.py's task would do next, but still inside the bound context.
-                await self._dispatch_error(interaction, error)
-            finally:
-                if interaction.type is discord.InteractionType.application_command:
-                    self._record(interaction, label, seconds=time.perf_counter() - started)
-
-    def _record(self, interaction: discord.Interaction[IntelBot], label: str, *, seconds: float) -> None:
+        seconds = time.perf_counter() - started
         outcome = str(interaction.extras.get(OUTCOME_EXTRA, "error" if interaction.command_failed else "ok"))
         self.client.runtime.metrics.record_command(label, outcome=outcome, seconds=seconds)
         _log.info("/%s finished: %s in %.2fs", label, outcome, seconds)
@@ -158,6 +165,8 @@ class IntelCommandTree(app_commands.CommandTree["IntelBot"]):
 
         Autocomplete cannot show a message: a refused autocomplete just offers no choices.
         """
+        bind_request_in_task(guild_id=interaction.guild_id, command=command_label(interaction))
+        interaction.extras[STARTED_EXTRA] = time.perf_counter()
         command = interaction.command
         if command is None:
             return True  # discord.py reports the unknown command
@@ -187,7 +196,7 @@ class IntelCommandTree(app_commands.CommandTree["IntelBot"]):
         name = root_name(command)
         if name in UNDISABLEABLE_COMMANDS:
             return
-        guild = await self.client.runtime.guild_settings.effective(guild_id)
+        guild = await self.client.service.effective_settings(guild_id)
         qualified = command_label(interaction)
         if name in guild.disabled_commands or qualified in guild.disabled_commands:
             raise CommandDisabledHere(qualified if qualified in guild.disabled_commands else name)
@@ -196,7 +205,7 @@ class IntelCommandTree(app_commands.CommandTree["IntelBot"]):
 
     def _check_cooldown(self, interaction: discord.Interaction[IntelBot]) -> None:
         seconds_left = self.client.service.cooldown_remaining(
-            guild_id=interaction.guild_id or 0, user_id=interaction.user.id
+            guild_id=tenant_of(interaction), user_id=interaction.user.id
         )
         if seconds_left > 0:
             error = CooldownError(seconds_left=seconds_left)

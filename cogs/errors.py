@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.checks import OUTCOME_EXTRA, CommandRefused
+from cogs.checks import OUTCOME_EXTRA, CommandRefused, IntelCommandTree
 from core.errors import IntelError
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ class ErrorHandler(commands.Cog):
         self._previous_handler = bot.tree.on_error
 
     async def cog_load(self) -> None:
-        self.bot.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+        self.bot.tree.error(self.on_app_command_error)  # discord.py's public way to replace on_error
 
     async def cog_unload(self) -> None:
         self.bot.tree.on_error = self._previous_handler  # type: ignore[method-assign]
@@ -115,7 +115,11 @@ class ErrorHandler(commands.Cog):
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError, /
     ) -> None:
-        await reply_with_error(interaction, error)
+        try:
+            await reply_with_error(interaction, error)
+        finally:
+            if isinstance(self.bot.tree, IntelCommandTree):
+                self.bot.tree.record_finished(interaction)
 
 
 async def setup(bot: IntelBot) -> None:

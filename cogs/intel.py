@@ -2,8 +2,8 @@
 
 Both answer with pages (:class:`cogs.views.PagedView`) whose Open buttons post the stored report
 the way ``/autointel`` does (digest embeds and the Markdown and JSON files).  Every lookup is
-scoped to the guild the command runs in (:class:`core.reports.ReportLibrary` is per guild), so an
-id from another server is simply not found.
+scoped to the tenant the command runs in (the guild, or in a direct message the user's own
+reports: :func:`core.tenants.tenant_for`), so an id from elsewhere is simply not found.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.checks import tenant_of
 from cogs.render import DiscordLimits, discord_text, history_pages, render_report, search_pages
 from cogs.views import PagedView
-from core.reports import ReportLibrary
 from core.service import AutointelResult
 
 if TYPE_CHECKING:
     from bot.client import IntelBot
 
-__all__ = ["IntelCog", "open_report", "require_guild"]
+__all__ = ["IntelCog", "open_report"]
 
 _log = logging.getLogger(__name__)
 
@@ -31,25 +31,18 @@ HISTORY_LIMIT = 50
 _NO_MENTIONS = discord.AllowedMentions.none()
 
 
-def report_library(bot: IntelBot) -> ReportLibrary:
-    """The runtime's report library (there once the bot's ``setup_hook`` has started the runtime)."""
-    if bot.runtime.reports is None:
-        raise RuntimeError("the runtime is not started")
-    return bot.runtime.reports
+def _owner(interaction: discord.Interaction) -> str:
+    return "This server has" if interaction.guild_id is not None else "You have"
 
 
-def require_guild(interaction: discord.Interaction) -> int:
-    """The guild id; in a direct message, refuse (Discord hides guild-only commands there, but a
-    client can still send one)."""
-    if interaction.guild_id is None:
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild_id
+def _where(interaction: discord.Interaction) -> str:
+    return "in this server" if interaction.guild_id is not None else "of yours"
 
 
 async def open_report(bot: IntelBot, interaction: discord.Interaction, report_id: int) -> None:
     """Post report ``report_id`` of this guild in a new message, with its files and insight pages."""
     await interaction.response.defer(thinking=True)
-    report = await report_library(bot).get(require_guild(interaction), report_id)
+    report = await bot.service.get_report(tenant_of(interaction), report_id)
     rendered = render_report(AutointelResult(report=report, report_id=report_id))
     view = PagedView(rendered.pages, owner_id=interaction.user.id, timeout=bot.settings.discord_view_timeout_seconds)
     await interaction.edit_original_response(
@@ -66,7 +59,7 @@ class IntelCog(commands.Cog, name="Intel"):
     finds the reports about something.  Open one with its button.
     """
 
-    intel = app_commands.Group(name="intel", description="This server's past reports", guild_only=True)
+    intel = app_commands.Group(name="intel", description="This server's past reports (in a DM: yours)")
 
     def __init__(self, bot: IntelBot) -> None:
         self.bot = bot
@@ -80,16 +73,15 @@ class IntelCog(commands.Cog, name="Intel"):
 
     @intel.command(name="history", description="List this server's reports, newest first")
     async def history(self, interaction: discord.Interaction) -> None:
-        guild_id = require_guild(interaction)
         await interaction.response.defer(thinking=True)
-        library = report_library(self.bot)
-        summaries = await library.history(guild_id, limit=HISTORY_LIMIT)
-        if not summaries:
+        history = await self.bot.service.report_history(tenant_of(interaction), limit=HISTORY_LIMIT)
+        if not history.summaries:
             await interaction.edit_original_response(
-                content="This server has no reports yet: run /autointel to make one.", allowed_mentions=_NO_MENTIONS
+                content=f"{_owner(interaction)} no reports yet: run /autointel to make one.",
+                allowed_mentions=_NO_MENTIONS,
             )
             return
-        pages = history_pages(summaries, total=await library.count(guild_id))
+        pages = history_pages(history.summaries, total=history.total)
         view = PagedView(pages, owner_id=interaction.user.id, timeout=self.bot.settings.discord_view_timeout_seconds,
                          on_open=self._open)
         await self._reply_with_pages(interaction, view)
@@ -97,18 +89,18 @@ class IntelCog(commands.Cog, name="Intel"):
     @intel.command(name="search", description="Search this server's reports by meaning")
     @app_commands.describe(query="What you are looking for, in a few words or a sentence")
     async def search(self, interaction: discord.Interaction, query: app_commands.Range[str, 1, 300]) -> None:
-        guild_id = require_guild(interaction)
+        tenant_id = tenant_of(interaction)
         await interaction.response.defer(thinking=True)
-        matches = await report_library(self.bot).search_reports(guild_id=guild_id, query=query)
+        matches = await self.bot.service.search_reports(tenant_id, query)
         if not matches:
             await interaction.edit_original_response(
-                content=f"No report in this server matches “{discord_text(query, 300)}”.", allowed_mentions=_NO_MENTIONS
+                content=f"No report {_where(interaction)} matches “{discord_text(query, 300)}”.", allowed_mentions=_NO_MENTIONS
             )
             return
         view = PagedView(search_pages(query, matches), owner_id=interaction.user.id,
                          timeout=self.bot.settings.discord_view_timeout_seconds, on_open=self._open)
         await self._reply_with_pages(interaction, view)
-        _log.info("/intel search in guild %s: %d reports matched", guild_id, len(matches))
+        _log.info("/intel search for tenant %s: %d reports matched", tenant_id, len(matches))
 
 
 async def setup(bot: IntelBot) -> None:

@@ -20,12 +20,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from core.errors import CacheError
-from core.service import format_age
+from core.service import ServiceStatus, format_age
 
 if TYPE_CHECKING:
     from bot.client import IntelBot
-    from core.cache import CacheStats
 
 __all__ = ["StatusCog", "bot_version", "help_lines", "llm_host"]
 
@@ -33,7 +31,6 @@ _log = logging.getLogger(__name__)
 
 _NO_MENTIONS = discord.AllowedMentions.none()
 DISTRIBUTION = "autointel-bot"
-PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2 (packaged)"
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 
@@ -86,8 +83,10 @@ class StatusCog(commands.Cog, name="Status"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         embed = discord.Embed(title="Bot status", colour=discord.Colour.blurple())
         self._add_process_fields(embed)
-        self._add_engine_fields(embed)
-        await self._add_guild_fields(embed, guild_id=interaction.guild_id)
+        # A DM shows the bot without server figures: a DM user's own cache is not "this server".
+        status = await self.bot.service.status(interaction.guild_id)
+        self._add_engine_fields(embed, status)
+        self._add_tenant_fields(embed, status)
         await interaction.edit_original_response(embed=embed, allowed_mentions=_NO_MENTIONS)
 
     def _add_process_fields(self, embed: discord.Embed) -> None:
@@ -98,48 +97,38 @@ class StatusCog(commands.Cog, name="Status"):
         embed.add_field(name="Gateway latency", value=f"{latency * 1000:.0f} ms" if math.isfinite(latency) else "unknown")
         embed.add_field(name="Servers", value=str(len(self.bot.guilds)))
 
-    def _add_engine_fields(self, embed: discord.Embed) -> None:
-        embedder = self.bot.runtime.embedder
-        loaded = bool(getattr(embedder, "loaded", True))
-        dimension = f", {embedder.dimension} dimensions" if loaded else ""
-        # The packaged model's directory is just "model": name it as the settings document it.
-        name = embedder.name if self.bot.settings.embedding_model else PACKAGED_MODEL_NAME
-        embed.add_field(name="Embedding model", value=f"{name}; {'loaded' if loaded else 'not loaded'}{dimension}")
-        llm, settings = self.bot.runtime.llm, self.bot.settings
-        if llm is None:
+    def _add_engine_fields(self, embed: discord.Embed, status: ServiceStatus) -> None:
+        dimension = f", {status.embedding_dimension} dimensions" if status.embedding_dimension else ""
+        loaded = "loaded" if status.embedding_loaded else "not loaded"
+        embed.add_field(name="Embedding model", value=f"{status.embedding_model}; {loaded}{dimension}")
+        if status.llm is None:
             embed.add_field(name="LLM", value="not configured: reports use the local engine", inline=False)
-            return
-        breaker = llm.breaker_snapshot()
-        circuit = breaker.state.replace("_", "-")
-        if breaker.state == "open":
-            circuit += f", retrying in {breaker.retry_in_seconds:.0f}s"
+        else:
+            breaker = status.llm.breaker
+            circuit = breaker.state.replace("_", "-")
+            if breaker.state == "open":
+                circuit += f", retrying in {breaker.retry_in_seconds:.0f}s"
+            embed.add_field(
+                name="LLM", value=f"{status.llm.model} at {llm_host(status.llm.base_url)}; circuit {circuit}",
+                inline=False,
+            )
+        queue = status.queue
         embed.add_field(
-            name="LLM", value=f"{settings.llm_model} at {llm_host(settings.llm_base_url)}; circuit {circuit}", inline=False
+            name="Analysis queue",
+            value=f"{queue.running} running of {queue.concurrency}, {queue.waiting} waiting; {queue.refused} turned away",
+            inline=False,
         )
 
-    async def _add_guild_fields(self, embed: discord.Embed, *, guild_id: int | None) -> None:
-        if guild_id is None:
-            return
-        stats = await self._cache_stats(guild_id)
-        if stats is not None:
+    def _add_tenant_fields(self, embed: discord.Embed, status: ServiceStatus) -> None:
+        if status.cache is not None:
+            stats = status.cache
             embed.add_field(name="Cache (this server)", value=f"{stats.entries} entries, {stats.hits} hits, {stats.misses} misses")
-        llm = self.bot.runtime.llm
-        if llm is not None:
-            spend = await llm.ledger.spent_today(guild_id)
-            budget = (await self.bot.runtime.guild_settings.effective(guild_id)).daily_budget_usd
+        if status.spend_today is not None and status.daily_budget_usd is not None:
+            spend = status.spend_today
             embed.add_field(
-                name="LLM spend today (UTC)", value=f"${spend.cost_usd:.4f} of ${budget:.2f} ({spend.calls} calls)"
+                name="LLM spend today (UTC)",
+                value=f"${spend.cost_usd:.4f} of ${status.daily_budget_usd:.2f} ({spend.calls} calls)",
             )
-
-    async def _cache_stats(self, guild_id: int) -> CacheStats | None:
-        cache = self.bot.runtime.cache
-        if cache is None:
-            return None
-        try:
-            return await cache.stats(guild_id)
-        except CacheError:
-            _log.warning("cache stats unavailable for /status", exc_info=True)
-            return None
 
     @app_commands.command(name="help", description="Every command of this bot, one line each")
     async def help(self, interaction: discord.Interaction) -> None:

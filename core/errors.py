@@ -12,6 +12,7 @@ __all__ = [
     "AllSourcesFailedError",
     "BlockedUrlError",
     "BudgetExceededError",
+    "BusyError",
     "CacheClosedError",
     "CacheError",
     "CacheUnavailableError",
@@ -25,12 +26,14 @@ __all__ = [
     "InputTooLargeError",
     "InputTooShortError",
     "IntelError",
+    "InvalidTenantError",
     "LLMAuthError",
     "LLMCircuitOpenError",
     "LLMError",
     "LLMModelNotFoundError",
     "LLMOutputError",
     "LLMRejectedError",
+    "LLMTimeoutError",
     "LLMTransientError",
     "LLMUnavailableError",
     "SourceTooLargeError",
@@ -225,6 +228,17 @@ class LLMTransientError(LLMError):
         super().__init__(f"the LLM service failed ({reason})")
 
 
+class LLMTimeoutError(LLMTransientError):
+    """One attempt got no answer in time: the endpoint may be hanging.
+
+    Inherits from :class:`LLMTransientError` (retried, and a failure for the circuit breaker).
+    """
+
+    def __init__(self, *, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"no answer within {seconds:.0f} seconds")
+
+
 class LLMUnavailableError(LLMError):
     """Retries ran out (attempts or time budget).  Inherits from :class:`LLMError`."""
 
@@ -293,6 +307,16 @@ class CooldownError(IntelError):
         super().__init__(f"You are going too fast: try again in {max(1, round(seconds_left))} seconds.")
 
 
+class BusyError(IntelError):
+    """The analysis queue is full: refused at once rather than left waiting.
+
+    Inherits from :class:`IntelError`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("The bot is busy: try again in a minute.")
+
+
 class CacheError(IntelError):
     """The semantic cache failed in a way the caller must know about.
 
@@ -312,6 +336,19 @@ class CacheClosedError(CacheError):
 
     def __init__(self) -> None:
         super().__init__("The report cache is shutting down; try again in a moment.")
+
+
+class InvalidTenantError(IntelError, ValueError):
+    """A tenant id that must never be read or written (0: the old shared DM tenant).
+
+    Inherits from :class:`IntelError` and :class:`ValueError` (so a request model refuses it).
+    A bug in a front end, not a user's mistake: front ends get tenants from
+    :func:`core.tenants.tenant_for`, which never returns 0.
+    """
+
+    def __init__(self, tenant_id: int) -> None:
+        self.tenant_id = tenant_id
+        super().__init__(f"Tenant {tenant_id} is not a tenant: the old shared DM tenant is never served.")
 
 
 class GateClosedError(IntelError):

@@ -12,21 +12,30 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from core.errors import (
     EmptyInputError,
     InputTooLargeError,
     InputTooShortError,
+    TooManySourcesError,
     UnsupportedInputError,
 )
 from core.fetch.extract import ExtractedText, decode_body, extract_html, extract_pdf
 from core.models import SourceDocument, count_words
+from core.settings import Settings
 
 __all__ = [
     "ATTACHMENT_SUFFIXES",
     "DOCUMENT_FILE_SUFFIXES",
     "TEXT_FILE_SUFFIXES",
     "Attachment",
+    "FileInfo",
+    "InputLimits",
+    "attachment_byte_limit",
     "attachment_document",
+    "check_file",
+    "check_request_input",
     "decode_text_bytes",
     "find_urls",
     "split_target",
@@ -52,6 +61,74 @@ class Attachment:
     @property
     def suffix(self) -> str:
         return PurePath(self.filename).suffix.lower()
+
+
+class InputLimits(BaseModel):
+    """The limits every front end applies; built from settings (``InputLimits.from_settings``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_chars: int = Field(ge=1)
+    min_words: int = Field(ge=1)
+    max_sources: int = Field(ge=1)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> InputLimits:
+        return cls(
+            max_chars=settings.max_input_chars, min_words=settings.min_input_words,
+            max_sources=settings.fetch_max_sources,
+        )
+
+
+class FileInfo(BaseModel):
+    """A file as a front end knows it before reading it: its name and (declared) size in bytes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    filename: str
+    size: int = Field(ge=0)
+
+    @property
+    def suffix(self) -> str:
+        return PurePath(self.filename).suffix.lower()
+
+
+def attachment_byte_limit(suffix: str, *, max_chars: int) -> int:
+    """The most bytes a file of this type may have: 4 a character for text (the UTF-8 worst case);
+    .html and .pdf carry markup around their text, so they get twice that."""
+    return max_chars * (4 if suffix in TEXT_FILE_SUFFIXES else 8)
+
+
+def check_file(file: FileInfo, *, limits: InputLimits) -> None:
+    """Refuse a file by its type and size, before it is downloaded or read."""
+    if file.suffix not in ATTACHMENT_SUFFIXES:
+        allowed = ", ".join(ATTACHMENT_SUFFIXES)
+        raise UnsupportedInputError(f"{file.filename}: only {allowed} files can be analysed.")
+    byte_limit = attachment_byte_limit(file.suffix, max_chars=limits.max_chars)
+    if file.size > byte_limit:
+        raise InputTooLargeError(size=file.size, limit=byte_limit, unit="bytes")
+
+
+def check_request_input(target: str, *, files: tuple[FileInfo, ...] = (), limits: InputLimits) -> None:
+    """The input rules of ``/autointel``, for every front end, before any work or download.
+
+    Nothing at all, too many URLs, text that is too short or too long, a file of the wrong type
+    or too big: each refused with a message saying the limit.  URLs themselves are checked later
+    (guard, domain lists): that needs DNS, and one refused URL in a batch must not sink the others.
+    """
+    for file in files:
+        check_file(file, limits=limits)
+    target = target.strip()
+    if not target:
+        if not files:
+            raise EmptyInputError()
+        return
+    urls = find_urls(target)
+    if urls:
+        if len(urls) > limits.max_sources:
+            raise TooManySourcesError(count=len(urls), limit=limits.max_sources)
+        return
+    validate_text(target, max_chars=limits.max_chars, min_words=limits.min_words)
 
 
 def split_target(target: str) -> list[str]:
@@ -121,14 +198,8 @@ def attachment_document(attachment: Attachment, *, max_chars: int, min_words: in
 
     Blocking for .html and .pdf (extraction): call it through the worker gate from async code.
     """
-    if attachment.suffix not in ATTACHMENT_SUFFIXES:
-        allowed = ", ".join(ATTACHMENT_SUFFIXES)
-        raise UnsupportedInputError(f"{attachment.filename}: only {allowed} files can be analysed.")
-    # A byte cap before decoding: 4 bytes per character is the UTF-8 worst case.  HTML and PDF
-    # carry markup around the text, so they get the same cap on their raw size times two.
-    byte_limit = max_chars * (4 if attachment.suffix in TEXT_FILE_SUFFIXES else 8)
-    if len(attachment.data) > byte_limit:
-        raise InputTooLargeError(size=len(attachment.data), limit=byte_limit, unit="bytes")
+    file = FileInfo(filename=attachment.filename, size=len(attachment.data))
+    check_file(file, limits=InputLimits(max_chars=max_chars, min_words=min_words, max_sources=1))
     extracted = _attachment_text(attachment)
     return SourceDocument(
         kind="file",

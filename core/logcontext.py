@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["RequestContextFilter", "bind_request"]
+__all__ = ["RequestContextFilter", "bind_request", "bind_request_in_task"]
 
 _guild_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("guild_id", default=None)
 _command: contextvars.ContextVar[str | None] = contextvars.ContextVar("command", default=None)
@@ -27,6 +27,17 @@ def bind_request(*, guild_id: int | None, command: str) -> Iterator[None]:
     finally:
         _guild_id.reset(guild_token)
         _command.reset(command_token)
+
+
+def bind_request_in_task(*, guild_id: int | None, command: str) -> None:
+    """Bind for the rest of the current task, without a ``with`` block.
+
+    For a front end whose framework runs each command in a task of its own (discord.py starts one
+    per interaction) and gives a public hook only at its start: the values die with the task's
+    context, so nothing leaks to other commands.
+    """
+    _guild_id.set(guild_id)
+    _command.set(command)
 
 
 class RequestContextFilter(logging.Filter):

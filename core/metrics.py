@@ -95,9 +95,8 @@ class Metrics:
         site = web.TCPSite(runner, host, port)
         await site.start()
         self._runner = runner
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else port
+        # ``runner.addresses``: the public list of bound (host, port, ...) tuples.
+        self.port = int(runner.addresses[0][1]) if runner.addresses else port
         _log.info("metrics on http://%s:%s/metrics", host, self.port)
         return self.port
 

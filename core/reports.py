@@ -29,6 +29,7 @@ from core.embedder import Embedder
 from core.errors import InputError
 from core.gate import WorkerGate
 from core.models import IntelReport
+from core.tenants import require_tenant
 
 __all__ = [
     "Answer",
@@ -242,6 +243,7 @@ class ReportLibrary:
 
     async def add(self, *, guild_id: int, user_id: int, report: IntelReport) -> int:
         """Save a report and index its passages; returns the report id."""
+        require_tenant(guild_id)
         chunks = report_chunks(report)
         vectors = await self._gate.run(self._embedder.embed, [text for _, text in chunks])
         urls = " ".join(source.url for source in report.sources if source.url)
@@ -289,6 +291,7 @@ class ReportLibrary:
 
     async def search(self, *, guild_id: int, query: str, k: int = 8) -> list[ChunkHit]:
         """The guild's passages nearest to ``query``, best first."""
+        require_tenant(guild_id)
         query = query.strip()
         if not query:
             raise InputError("Give a question or search terms.")
@@ -315,12 +318,14 @@ class ReportLibrary:
         return extractive_answer(question, hits, summaries, threshold=threshold)
 
     async def summaries(self, guild_id: int, report_ids: set[int]) -> list[ReportSummary]:
+        require_tenant(guild_id)
         if not report_ids:
             return []
         marks = ",".join("?" * len(report_ids))
         return await self._summaries(f"WHERE guild_id = ? AND id IN ({marks})", (guild_id, *report_ids))
 
     async def history(self, guild_id: int, *, limit: int = 10, offset: int = 0) -> list[ReportSummary]:
+        require_tenant(guild_id)
         return await self._summaries("WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
                                      (guild_id, limit, offset))
 
@@ -332,6 +337,7 @@ class ReportLibrary:
 
     async def find_id(self, guild_id: int, report: IntelReport) -> int | None:
         """The id this guild saved ``report`` under (by :func:`report_fingerprint`), or ``None``."""
+        require_tenant(guild_id)
         async with self._database.connection.execute(
             "SELECT id FROM reports WHERE guild_id = ? AND fingerprint = ? ORDER BY id DESC LIMIT 1",
             (guild_id, report_fingerprint(report)),
@@ -341,6 +347,7 @@ class ReportLibrary:
 
     async def latest_id(self, guild_id: int) -> int:
         """The newest report id of this guild, 0 when it has none."""
+        require_tenant(guild_id)
         async with self._database.connection.execute(
             "SELECT MAX(id) FROM reports WHERE guild_id = ?", (guild_id,)
         ) as cursor:
@@ -348,6 +355,7 @@ class ReportLibrary:
         return int(row[0]) if row and row[0] is not None else 0
 
     async def count(self, guild_id: int) -> int:
+        require_tenant(guild_id)
         async with self._database.connection.execute(
             "SELECT COUNT(*) FROM reports WHERE guild_id = ?", (guild_id,)
         ) as cursor:
@@ -365,6 +373,7 @@ class ReportLibrary:
 
     async def get(self, guild_id: int, report_id: int) -> IntelReport:
         """A stored report of this guild; another guild's id is simply not found."""
+        require_tenant(guild_id)
         async with self._database.connection.execute(
             "SELECT payload FROM reports WHERE guild_id = ? AND id = ?", (guild_id, report_id)
         ) as cursor:

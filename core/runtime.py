@@ -11,13 +11,14 @@ import logging
 import time
 
 from core.cache import SemanticCache
-from core.inference.cross_encoder import CrossEncoder
 from core.cache.judge import HitJudge, NoJudge
 from core.cache.learned import LearnedDecider
+from core.cooldown import UserCooldowns
 from core.db import Database
 from core.embedder import Embedder, build_embedder
 from core.engine.local import LocalEngine
 from core.errors import GateClosedError
+from core.inference.cross_encoder import CrossEncoder
 from core.fetch.guard import UrlGuard
 from core.fetch.reader import SourceReader
 from core.gate import WorkerGate
@@ -26,6 +27,7 @@ from core.llm import HttpChatClient, LLMBackend, SpendLedger
 from core.llm.breaker import BreakerState
 from core.llm.judge import LLMHitJudge
 from core.metrics import Metrics
+from core.queue import AnalysisQueue
 from core.reports import ReportLibrary
 from core.service import IntelService
 from core.settings import Settings
@@ -111,9 +113,13 @@ class IntelRuntime:
         )
         await self.reports.setup()
         self.service = IntelService(
-            reports=self.reports,
             settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm,
-            cache=self.cache, reader=SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard),
+            cooldowns=UserCooldowns(), cache=self.cache, reports=self.reports, embedder=self.embedder,
+            reader=SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard),
+            queue=AnalysisQueue(
+                concurrency=self.settings.analysis_concurrency, max_waiting=self.settings.analysis_queue_size,
+                max_waiting_per_tenant=self.settings.analysis_queue_per_tenant,
+            ),
         )
 
     async def _start_llm(self) -> LLMBackend | None:

@@ -10,13 +10,14 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from core.ask import LLMAnswerWriter, ask_namespace, no_answer
-from core.cache import CacheHit, SemanticCache
+from core.cache import CacheHit, CacheStats, SemanticCache
 from core.cooldown import UserCooldowns
+from core.embedder import Embedder
 from core.engine import AnalysisEngine
 from core.errors import (
     AllSourcesFailedError,
@@ -26,18 +27,21 @@ from core.errors import (
     InputTooLargeError,
     LLMError,
     TooManySourcesError,
-    UrlNotSupportedError,
 )
 from core.fetch.guard import DomainPolicy
 from core.fetch.reader import SourceBatch, SourceReader
 from core.fetch.urls import url_list_key
-from core.guild_settings import EffectiveGuildSettings, GuildSettingsStore
-from core.inputs import Attachment, attachment_document, find_urls, text_document
+from core.guild_settings import EffectiveGuildSettings, GuildSettings, GuildSettingsStore
+from core.inputs import Attachment, find_urls, text_document
 from core.llm import LLMBackend, LLMEngine, fallback_reason
+from core.llm.breaker import BreakerSnapshot
+from core.llm.ledger import GuildSpend
 from core.models import SCHEMA_VERSION, IntelReport, SourceDocument
 from core.progress import Progress, ProgressSink, ignore_progress
-from core.reports import Answer, ReportLibrary, extractive_answer
+from core.queue import AnalysisQueue, QueueStats, QueueTicket
+from core.reports import Answer, ReportLibrary, ReportMatch, ReportSummary, extractive_answer
 from core.settings import Depth, Settings
+from core.tenants import require_tenant
 
 __all__ = [
     "AnalysisOutcome",
@@ -48,6 +52,11 @@ __all__ = [
     "CacheHitInfo",
     "EngineChoice",
     "IntelService",
+    "LLMStatus",
+    "ReportHistory",
+    "ServiceStatus",
+    "SettingChange",
+    "SettingsView",
     "cache_namespace",
     "cache_query_text",
     "format_age",
@@ -56,12 +65,16 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 
+# A tenant from core.tenants.tenant_for (a guild, a DM user, the console); 0 is refused.
+TenantId = Annotated[int, AfterValidator(require_tenant)]
+
+
 class AutointelRequest(BaseModel):
     """One ``/autointel`` call, from whichever front end."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
 
-    guild_id: int = Field(ge=0, description="0 for the console and direct messages")
+    guild_id: TenantId
     user_id: int = Field(ge=0)
     target: str = ""
     attachments: tuple[Attachment, ...] = ()
@@ -109,6 +122,10 @@ class AutointelResult(BaseModel):
 
 ASK_MAX_CHARS = 500
 NO_REPORTS_TEXT = "This server has no reports yet: run /autointel first, then ask about them."
+NO_REPORTS_TEXT_DM = "You have no reports here yet: run /autointel in this chat first, then ask about them."
+STORE_FAILED_NOTICE = (
+    "This report could not be saved (storage failed): it will not be reused, listed, or used by /ask."
+)
 
 
 class AskRequest(BaseModel):
@@ -116,7 +133,7 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    guild_id: int = Field(ge=0)
+    guild_id: TenantId
     user_id: int = Field(ge=0)
     question: str
     fresh: bool = False
@@ -127,6 +144,48 @@ class AskResult(BaseModel):
     cache_hit: CacheHitInfo | None = None
     notices: list[str] = Field(default_factory=list)
     elapsed_seconds: float = 0.0
+
+
+class ReportHistory(BaseModel):
+    """A tenant's newest reports, and how many it has in all."""
+
+    summaries: list[ReportSummary]
+    total: int
+
+
+class SettingsView(BaseModel):
+    """A tenant's settings in force, and which of them it set itself."""
+
+    effective: EffectiveGuildSettings
+    overrides: GuildSettings
+
+
+class SettingChange(BaseModel):
+    key: str
+    before: Any
+    after: Any
+
+
+class LLMStatus(BaseModel):
+    model: str
+    base_url: str
+    breaker: BreakerSnapshot
+
+
+class ServiceStatus(BaseModel):
+    """What ``/status`` shows, for every front end; the tenant's figures when one is given."""
+
+    embedding_model: str
+    embedding_loaded: bool
+    embedding_dimension: int | None
+    llm: LLMStatus | None = Field(default=None, description="None: no LLM configured")
+    queue: QueueStats
+    cache: CacheStats | None = Field(default=None, description="None: no tenant, or the cache failed")
+    spend_today: GuildSpend | None = None
+    daily_budget_usd: float | None = None
+
+
+PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2 (packaged)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +217,10 @@ def cache_query_text(documents: Sequence[SourceDocument]) -> str:
 
 
 class IntelService:
-    """Front-end-agnostic entry point.  Built by :class:`core.runtime.IntelRuntime`.
+    """The one thing front ends call.  Built whole by :class:`core.runtime.IntelRuntime`.
 
-    ``llm`` is ``None`` when no LLM is configured: every report is then local, as before.
+    ``llm`` is ``None`` when no LLM is configured (a deployment choice): every report is then local.
+    Every method takes a tenant id from :func:`core.tenants.tenant_for` as ``guild_id``.
     """
 
     def __init__(
@@ -169,20 +229,24 @@ class IntelService:
         settings: Settings,
         guild_settings: GuildSettingsStore,
         local_engine: AnalysisEngine,
-        llm: LLMBackend | None = None,
-        cooldowns: UserCooldowns | None = None,
-        cache: SemanticCache | None = None,
-        reader: SourceReader | None = None,
-        reports: ReportLibrary | None = None,
+        llm: LLMBackend | None,
+        cooldowns: UserCooldowns,
+        cache: SemanticCache,
+        reader: SourceReader,
+        reports: ReportLibrary,
+        queue: AnalysisQueue,
+        embedder: Embedder,
     ) -> None:
         self._settings = settings
         self._reports = reports
         self._guild_settings = guild_settings
         self._local_engine = local_engine
         self._llm = llm
-        self._cooldowns = cooldowns or UserCooldowns()
+        self._cooldowns = cooldowns
         self._cache = cache
         self._reader = reader
+        self._queue = queue
+        self._embedder = embedder
 
     def cooldown_remaining(self, *, guild_id: int, user_id: int) -> float:
         """Seconds before this user's next command may start (0 if now); a peek, claims nothing.
@@ -191,14 +255,35 @@ class IntelService:
         """
         return self._cooldowns.remaining(guild_id=guild_id, user_id=user_id)
 
+    def enter_queue(self, guild_id: int) -> QueueTicket:
+        """A place in the analysis queue, or :class:`~core.errors.BusyError` at once.
+
+        Front ends take it before answering the user, so "busy" can be a private reply, and pass
+        it to :meth:`autointel` (which takes one itself when given none).
+        """
+        return self._queue.enter(require_tenant(guild_id))
+
+    async def effective_settings(self, guild_id: int) -> EffectiveGuildSettings:
+        return await self._guild_settings.effective(require_tenant(guild_id))
+
     async def autointel(
-        self, request: AutointelRequest, *, progress: ProgressSink = ignore_progress
+        self, request: AutointelRequest, *, progress: ProgressSink = ignore_progress, ticket: QueueTicket | None = None
     ) -> AutointelResult:
+        """One report: claim the cooldown, wait for a turn in the queue, then read, look up, analyse."""
         started = time.perf_counter()
-        guild = await self._guild_settings.effective(request.guild_id)
+        ticket = ticket or self.enter_queue(request.guild_id)
+        async with ticket:
+            guild = await self._guild_settings.effective(request.guild_id)
+            self._cooldowns.claim(guild_id=request.guild_id, user_id=request.user_id,
+                                  seconds=guild.user_cooldown_seconds)
+            await ticket.wait(progress=progress)
+            result = await self._autointel(request, guild=guild, progress=progress)
+        return result.model_copy(update={"elapsed_seconds": time.perf_counter() - started})
+
+    async def _autointel(
+        self, request: AutointelRequest, *, guild: EffectiveGuildSettings, progress: ProgressSink
+    ) -> AutointelResult:
         depth: Depth = request.depth or guild.default_depth
-        who = {"guild_id": request.guild_id, "user_id": request.user_id}
-        self._cooldowns.claim(**who, seconds=guild.user_cooldown_seconds)
         choice = self._choose_engine(request, guild)
         namespace = cache_namespace(depth=depth, engine=choice.engine)
         urls = find_urls(request.target.strip()) if not request.attachments else None
@@ -209,59 +294,58 @@ class IntelService:
                 return AutointelResult(
                     report=url_hit.value, report_id=await self._saved_id(request.guild_id, url_hit.value),
                     cache_hit=_hit_info(url_hit), notices=list(choice.notices),
-                    elapsed_seconds=time.perf_counter() - started,
                 )
         await progress(Progress("Reading input"))
         try:
             collected = await self._collect_sources(request, guild=guild, progress=progress)
         except InputError:
-            self._cooldowns.release(**who)  # refused before any work: no wait for a typo
+            self._cooldowns.release(guild_id=request.guild_id, user_id=request.user_id)  # no wait for a typo
             raise
-        documents = collected.documents
-        query_text = cache_query_text(documents)
+        query_text = cache_query_text(collected.documents)
         if not request.fresh:
             hit = await self._cached_report(request.guild_id, namespace, query_text, progress=progress)
             if hit is not None:
-                served = CacheHitInfo(
-                    how=hit.how, similarity=hit.similarity, age_seconds=hit.age_seconds, entry_id=hit.entry_id
-                )
                 return AutointelResult(
-                    report=_with_failures(hit.value, collected), cache_hit=served,
+                    report=_with_failures(hit.value, collected), cache_hit=_hit_info(hit),
                     report_id=await self._saved_id(request.guild_id, hit.value),
-                    notices=[*choice.notices, *collected.notices], elapsed_seconds=time.perf_counter() - started,
+                    notices=[*choice.notices, *collected.notices],
                 )
-        outcome = await self._analyse(choice, documents, depth=depth, progress=progress)
-        # Stored without this request's failures; the URL key only when every URL was read.
-        url_keys = [url_key] if url_key is not None and not collected.failed_sources else []
-        await self._remember(request.guild_id, namespace, query_text, outcome.report, keys=url_keys)
+        outcome = await self._analyse(choice, collected.documents, depth=depth, progress=progress)
+        return await self._keep(request, namespace, query_text, outcome=outcome, collected=collected,
+                                url_keys=[url_key] if url_key is not None and not collected.failed_sources else [])
+
+    async def _keep(
+        self, request: AutointelRequest, namespace: str, query_text: str, *, outcome: AnalysisOutcome,
+        collected: SourceBatch, url_keys: list[str],
+    ) -> AutointelResult:
+        """Store a new report (cache and library); a storage failure costs a note, never the report.
+
+        Cached without this request's failures; under the URL key only when every URL was read.
+        """
+        notices = [*outcome.notices, *collected.notices]
+        cached = await self._remember(request.guild_id, namespace, query_text, outcome.report, keys=url_keys)
         shown = _with_failures(outcome.report, collected)
-        return AutointelResult(
-            report=shown, report_id=await self._save(request, shown),
-            notices=[*outcome.notices, *collected.notices], elapsed_seconds=time.perf_counter() - started,
-        )
+        report_id = await self._save(request, shown)
+        if not cached or report_id is None:
+            notices.append(STORE_FAILED_NOTICE)
+        return AutointelResult(report=shown, report_id=report_id, notices=notices)
 
     async def _save(self, request: AutointelRequest, report: IntelReport) -> int | None:
-        """Add a new report to the guild's library (for /ask and /intel); a failure is logged, not shown."""
-        if self._reports is None:
-            return None
+        """Add a new report to the tenant's library (for /ask and /intel); ``None`` if that failed."""
         try:
             return await self._reports.add(guild_id=request.guild_id, user_id=request.user_id, report=report)
-        except Exception:  # the user still gets the report; the library just misses it
-            _log.exception("could not save the report of guild %s to the library", request.guild_id)
+        except Exception:  # the user still gets the report, with a note; the library just misses it
+            _log.exception("could not save the report of tenant %s to the library", request.guild_id)
             return None
 
     async def _saved_id(self, guild_id: int, report: IntelReport) -> int | None:
         """The library id a cached report was saved under, if it is still there."""
-        if self._reports is None:
-            return None
         return await self._reports.find_id(guild_id, report)
 
     async def _cached_report(
         self, guild_id: int, namespace: str, query_text: str, *, progress: ProgressSink
     ) -> CacheHit[IntelReport] | None:
         """A stored report for this text, or ``None``; a failing cache is logged and skipped."""
-        if self._cache is None:
-            return None
         await progress(Progress("Checking the cache"))
         try:
             return await self._cache.lookup(guild_id, namespace, query_text, model=IntelReport)
@@ -271,21 +355,24 @@ class IntelService:
 
     async def _remember(
         self, guild_id: int, namespace: str, query_text: str, report: IntelReport, *, keys: Sequence[str] = ()
-    ) -> None:
-        """Store a report for the next identical or reworded request (not a degraded fallback one)."""
-        if self._cache is None or report.engine.fallback_reason:
-            return
+    ) -> bool:
+        """Store a report for the next identical or reworded request (not a degraded fallback one).
+
+        ``False`` only when storing failed (logged); a fallback report is not stored, by design.
+        """
+        if report.engine.fallback_reason:
+            return True
         try:
             await self._cache.store(guild_id, namespace, query_text, report, keys=keys)
-        except CacheError:
-            _log.warning("could not cache the report for guild %s", guild_id, exc_info=True)
+        except (CacheError, OSError):
+            _log.warning("could not cache the report for tenant %s", guild_id, exc_info=True)
+            return False
+        return True
 
     async def _cached_by_url(
         self, guild_id: int, namespace: str, url_key: str, *, progress: ProgressSink
     ) -> CacheHit[IntelReport] | None:
         """A report stored for exactly these (normalised) URLs, found before any fetch."""
-        if self._cache is None:
-            return None
         await progress(Progress("Checking the cache"))
         try:
             return await self._cache.lookup_key(guild_id, namespace, url_key, model=IntelReport)
@@ -300,10 +387,7 @@ class IntelService:
         max_chars, min_words = self._settings.max_input_chars, self._settings.min_input_words
         collected = SourceBatch()
         for item in request.attachments:
-            if self._reader is None:
-                collected.documents.append(attachment_document(item, max_chars=max_chars, min_words=min_words))
-            else:
-                collected.documents.append(await self._reader.read_attachment(item))
+            collected.documents.append(await self._reader.read_attachment(item))
         target = request.target.strip()
         urls = find_urls(target) if target else None
         if urls:
@@ -323,8 +407,6 @@ class IntelService:
         self, urls: list[str], *, guild: EffectiveGuildSettings, progress: ProgressSink
     ) -> SourceBatch:
         """One URL: its document or its error.  Several: fetched concurrently, failures listed."""
-        if self._reader is None:
-            raise UrlNotSupportedError(urls[0])
         if len(urls) > self._settings.fetch_max_sources:
             raise TooManySourcesError(count=len(urls), limit=self._settings.fetch_max_sources)
         domains = DomainPolicy(allowlist=tuple(guild.url_allowlist), denylist=tuple(guild.url_denylist))
@@ -344,11 +426,10 @@ class IntelService:
         """
         started = time.perf_counter()
         question = _ask_question(request.question)
-        if self._reports is None:
-            return AskResult(answer=no_answer(question, text=NO_REPORTS_TEXT))
         latest = await self._reports.latest_id(request.guild_id)
         if latest == 0:
-            return AskResult(answer=no_answer(question, text=NO_REPORTS_TEXT))
+            empty = NO_REPORTS_TEXT_DM if request.guild_id < 0 else NO_REPORTS_TEXT
+            return AskResult(answer=no_answer(question, text=empty))
         guild = await self._guild_settings.effective(request.guild_id)
         writer, notices = self._answer_writer(request.guild_id, guild)
         namespace = ask_namespace(engine=writer.name if writer else "extractive", latest_report_id=latest)
@@ -376,7 +457,6 @@ class IntelService:
         self, guild_id: int, question: str, *, writer: LLMAnswerWriter | None, notices: list[str]
     ) -> tuple[Answer, bool]:
         """The answer, and whether it is degraded (the LLM failed: extractive instead, not cached)."""
-        assert self._reports is not None
         hits = await self._reports.search(guild_id=guild_id, query=question, k=12)
         summaries = {s.report_id: s for s in await self._reports.summaries(guild_id, {h.report_id for h in hits})}
         extractive = extractive_answer(question, hits, summaries, max_passages=6 if writer else 3)
@@ -391,8 +471,6 @@ class IntelService:
             return extractive.model_copy(update={"passages": extractive.passages[:3]}), True
 
     async def _cached_answer(self, guild_id: int, namespace: str, question: str) -> CacheHit[Answer] | None:
-        if self._cache is None:
-            return None
         try:
             return await self._cache.lookup(guild_id, namespace, question, model=Answer)
         except CacheError:
@@ -400,12 +478,90 @@ class IntelService:
             return None
 
     async def _remember_answer(self, guild_id: int, namespace: str, question: str, answer: Answer) -> None:
-        if self._cache is None:
-            return
         try:
             await self._cache.store(guild_id, namespace, question, answer)
-        except CacheError:
+        except (CacheError, OSError):
             _log.warning("could not cache the /ask answer for guild %s", guild_id, exc_info=True)
+
+    # --- a tenant's library (/intel) ---------------------------------------------------------------
+
+    async def report_history(self, guild_id: int, *, limit: int = 50) -> ReportHistory:
+        summaries = await self._reports.history(guild_id, limit=limit)
+        return ReportHistory(summaries=summaries, total=await self._reports.count(guild_id))
+
+    async def search_reports(self, guild_id: int, query: str) -> list[ReportMatch]:
+        return await self._reports.search_reports(guild_id=guild_id, query=query)
+
+    async def get_report(self, guild_id: int, report_id: int) -> IntelReport:
+        """A report of this tenant; another tenant's id is simply not found."""
+        return await self._reports.get(guild_id, report_id)
+
+    # --- a tenant's settings and cache (/settings, /cache) -----------------------------------------
+
+    async def settings_view(self, guild_id: int) -> SettingsView:
+        require_tenant(guild_id)
+        return SettingsView(effective=await self._guild_settings.effective(guild_id),
+                            overrides=await self._guild_settings.get(guild_id))
+
+    async def change_setting(self, guild_id: int, *, key: str, value: object) -> SettingChange:
+        """Set one (already parsed) value; the store validates it and the next command sees it."""
+        before = getattr(await self.effective_settings(guild_id), key)
+        await self._guild_settings.update(guild_id, **{key: value})
+        after = getattr(await self._guild_settings.effective(guild_id), key)
+        _log.info("setting %s changed from %r to %r", key, before, after)
+        return SettingChange(key=key, before=before, after=after)
+
+    async def reset_setting(self, guild_id: int, *, key: str | None = None) -> SettingsView:
+        """One setting (or all with ``None``) back to the bot's default."""
+        await self._guild_settings.reset(require_tenant(guild_id), key)
+        _log.info("setting %s reset", key or "(all)")
+        return await self.settings_view(guild_id)
+
+    async def cache_stats(self, guild_id: int) -> CacheStats:
+        return await self._cache.stats(require_tenant(guild_id))
+
+    async def clear_cache(self, guild_id: int) -> int:
+        """Delete every cached entry of this tenant; returns how many went."""
+        removed = await self._cache.clear(require_tenant(guild_id))
+        _log.info("cache cleared by its admin: %d entries", removed)
+        return removed
+
+    async def forget_cache_entry(self, guild_id: int, entry_id: int) -> None:
+        """Delete one cached entry; :class:`InputError` when this tenant has no such entry."""
+        if not await self._cache.forget(require_tenant(guild_id), entry_id):
+            raise InputError(f"This server's cache has no entry #{entry_id}.")
+        _log.info("cache entry %d forgotten", entry_id)
+
+    # --- /status ----------------------------------------------------------------------------------
+
+    async def status(self, guild_id: int | None = None) -> ServiceStatus:
+        """The engine's state; with a tenant, its cache figures and today's LLM spend too."""
+        loaded = bool(getattr(self._embedder, "loaded", True))
+        # The packaged model's directory is just "model": name it as the settings document it.
+        name = self._embedder.name if self._settings.embedding_model else PACKAGED_MODEL_NAME
+        status = ServiceStatus(
+            embedding_model=name, embedding_loaded=loaded,
+            embedding_dimension=self._embedder.dimension if loaded else None,
+            llm=None if self._llm is None else LLMStatus(
+                model=self._settings.llm_model, base_url=self._settings.llm_base_url,
+                breaker=self._llm.breaker_snapshot(),
+            ),
+            queue=self._queue.stats(),
+        )
+        if guild_id is None:
+            return status
+        return status.model_copy(update=await self._tenant_status(require_tenant(guild_id)))
+
+    async def _tenant_status(self, guild_id: int) -> dict[str, Any]:
+        figures: dict[str, Any] = {}
+        try:
+            figures["cache"] = await self._cache.stats(guild_id)
+        except CacheError:
+            _log.warning("cache stats unavailable for /status", exc_info=True)
+        if self._llm is not None:
+            figures["spend_today"] = await self._llm.ledger.spent_today(guild_id)
+            figures["daily_budget_usd"] = (await self._guild_settings.effective(guild_id)).daily_budget_usd
+        return figures
 
     def _choose_engine(self, request: AutointelRequest, guild: EffectiveGuildSettings) -> EngineChoice:
         """The LLM when one is configured (with the guild's model if allowed), else the local engine."""

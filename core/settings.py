@@ -81,8 +81,10 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_model: str = "openai/gpt-4o-mini"
     llm_allowed_models: list[str] = Field(default_factory=list)
-    llm_timeout_seconds: float = Field(default=60.0, gt=0)
-    llm_total_budget_seconds: float = Field(default=600.0, gt=0)
+    # A hanging endpoint must not hold a user much past a minute: attempts of 25 s, 75 s in all,
+    # then local analysis (and the circuit breaker opens, so the next requests do not wait).
+    llm_timeout_seconds: float = Field(default=25.0, gt=0)
+    llm_total_budget_seconds: float = Field(default=75.0, gt=0)
     llm_max_concurrency: int = Field(default=4, ge=1)
     llm_daily_budget_usd: float = Field(default=1.0, ge=0)
     llm_price_input_per_mtok: float = Field(default=0.15, ge=0)
@@ -90,6 +92,11 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(default=16_000, ge=1_000)
     llm_output_mode: Literal["auto", "json_schema", "json_object"] = "auto"
     user_cooldown_seconds: float = Field(default=10.0, ge=0)
+
+    # --- Load: the analysis queue (see core/queue.py) ---------------------------------------------
+    analysis_concurrency: int = Field(default=4, ge=1, le=64)
+    analysis_queue_size: int = Field(default=50, ge=0)
+    analysis_queue_per_tenant: int = Field(default=20, ge=0)
 
     # --- Fetching -----------------------------------------------------------------------------
     fetch_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)

@@ -40,6 +40,7 @@ from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore, Strictness
 from core.metrics import Metrics
 from core.settings import Settings
+from core.tenants import require_tenant
 
 __all__ = ["SemanticCache", "schema_version_of", "type_tag_of"]
 
@@ -188,6 +189,7 @@ class SemanticCache:
         self, guild_id: int, namespace: str, query_text: str, *, model: type[ModelT], semantic: bool
     ) -> CacheHit[ModelT] | None:
         self._ensure_open()
+        require_tenant(guild_id)
         now = self._clock()
         row = await self._metadata.find_by_key(guild_id, namespace, query_key(query_text), now=now)
         if row is not None:
@@ -206,6 +208,7 @@ class SemanticCache:
     ) -> CacheHit[ModelT] | None:
         """Exact lookup by a caller-normalised key given at store time (``keys=``), e.g. a URL."""
         self._ensure_open()
+        require_tenant(guild_id)
         now = self._clock()
         row = await self._metadata.find_by_key(guild_id, self._scoped(namespace), verbatim_key(key), now=now)
         if row is None:
@@ -292,6 +295,7 @@ class SemanticCache:
     async def store_many(self, guild_id: int, namespace: str, items: Sequence[StoreItem]) -> list[int]:
         """Store several values in one embedding batch and one transaction."""
         self._ensure_open()
+        require_tenant(guild_id)
         if not items:
             return []
         namespace = self._scoped(namespace)

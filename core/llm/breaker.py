@@ -112,6 +112,16 @@ class CircuitBreaker:
         self._record(success=True)
         return result
 
+    def trip(self, why: str) -> None:
+        """Open now, whatever the counts say: the endpoint hung for a whole request's budget.
+
+        A hang costs every waiting user the full LLM budget, so one is enough to pause the endpoint;
+        the next requests go straight to local analysis until the cool-down's probe succeeds.
+        """
+        self._probe_in_flight = False
+        if self._state != "open" or self._retry_in() <= 0:
+            self._open(why)
+
     def _admit(self) -> None:
         self.check()
         if self.state == "half_open":

@@ -23,6 +23,7 @@ from core.errors import (
     LLMAuthError,
     LLMModelNotFoundError,
     LLMRejectedError,
+    LLMTimeoutError,
     LLMTransientError,
 )
 
@@ -175,7 +176,7 @@ class HttpChatClient:
                 "/chat/completions", json=request.payload(), timeout=timeout_seconds
             )
         except httpx.TimeoutException as exc:
-            raise LLMTransientError(f"no answer within {timeout_seconds:.0f} seconds") from exc
+            raise LLMTimeoutError(seconds=timeout_seconds) from exc
         except httpx.TransportError as exc:
             raise LLMTransientError(f"could not reach {self._base_url}") from exc
         if response.status_code != 200:

@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 
 from core.embedder import Embedder
-from core.errors import BudgetExceededError, LLMError, LLMOutputError, LLMUnavailableError
+from core.errors import (
+    BudgetExceededError,
+    LLMError,
+    LLMOutputError,
+    LLMTimeoutError,
+    LLMUnavailableError,
+)
 from core.gate import WorkerGate
 from core.llm.breaker import BreakerPolicy, BreakerSnapshot, CircuitBreaker
 from core.llm.build import ground_report
@@ -45,13 +52,18 @@ from core.models import IntelReport, SourceDocument
 from core.progress import Progress, ProgressSink
 from core.settings import Depth, Settings
 
-__all__ = ["LLMBackend", "LLMEngine", "fallback_reason"]
+__all__ = ["LLMBackend", "LLMEngine", "SilenceNotice", "fallback_reason"]
 
 _log = logging.getLogger(__name__)
 
 MessageBuilder = Callable[[OutputMode], tuple[ChatMessage, ...]]
 
 _PROMPT_MARGIN_TOKENS = 300
+# Seconds without an LLM answer before the progress line says it is not answering.
+SILENCE_NOTICE_SECONDS = 10.0
+# The outer backstop fires this long after the total budget, so the last attempt's own timeout
+# (which the breaker counts) normally ends the phase first.
+_BACKSTOP_GRACE_SECONDS = 1.0
 
 
 class LLMBackend:
@@ -204,6 +216,7 @@ class LLMEngine:
         self.guild_id = guild_id
         self.budget_usd = budget_usd
         self.dropped_insights = 0
+        self._silence: SilenceNotice | None = None
 
     @property
     def name(self) -> str:
@@ -236,14 +249,32 @@ class LLMEngine:
     async def _within_budget(
         self, plan: PassPlan, *, sources: Sequence[SourceDocument], depth: Depth, progress: ProgressSink
     ) -> LLMReport:
-        seconds = self._backend.settings.llm_total_budget_seconds
+        """The plan's answer within ``LLM_TOTAL_BUDGET_SECONDS``; a hang trips the breaker.
+
+        The per-attempt timeouts shrink to what the deadline leaves, so the last attempt's own
+        timeout (a breaker failure) normally ends the phase; the outer timeout, a little later, is
+        the backstop.  While no answer comes, :class:`SilenceNotice` tells the user when local
+        analysis takes over.
+        """
+        settings = self._backend.settings
+        seconds = settings.llm_total_budget_seconds
         deadline = Deadline(seconds)
+        started = time.monotonic()
+        self._silence = SilenceNotice(progress, deadline=deadline,
+                                      quiet_seconds=min(SILENCE_NOTICE_SECONDS, settings.llm_timeout_seconds))
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(seconds + _BACKSTOP_GRACE_SECONDS), self._silence:
                 return await self._run_plan(plan, source_count=len(sources), depth=depth, progress=progress,
                                             deadline=deadline)
         except TimeoutError as exc:
+            self._backend.breaker.trip(f"no report within {seconds:g} s")
             raise LLMUnavailableError(attempts=0, last_reason=f"no report within {seconds:g} seconds") from exc
+        except LLMUnavailableError as error:
+            if not _hung(error):
+                raise
+            waited = f"no answer in {time.monotonic() - started:.0f} seconds"
+            self._backend.breaker.trip(f"{waited} ({error.last_reason})")
+            raise LLMUnavailableError(attempts=error.attempts, last_reason=waited) from error
 
     async def _run_plan(
         self, plan: PassPlan, *, source_count: int, depth: Depth, progress: ProgressSink, deadline: Deadline
@@ -297,7 +328,59 @@ class LLMEngine:
         return await self._reduce(merged, source_count=source_count, depth=depth, deadline=deadline)
 
     async def _structured(self, build: MessageBuilder, *, deadline: Deadline) -> LLMReport:
-        return await self._backend.structured(build, model=self.model, guild_id=self.guild_id, deadline=deadline)
+        answer = await self._backend.structured(build, model=self.model, guild_id=self.guild_id, deadline=deadline)
+        if self._silence is not None:
+            self._silence.answered()
+        return answer
+
+
+class SilenceNotice:
+    """While the LLM has not answered for ``quiet_seconds``, says so and when local analysis starts.
+
+    An async context manager: a small task on the loop that sends one progress line a second
+    ("the LLM is not answering; local analysis in 12 s") until the block ends.  Each answer
+    (:meth:`answered`) silences it again for ``quiet_seconds``.
+    """
+
+    def __init__(
+        self, progress: ProgressSink, *, deadline: Deadline, quiet_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._progress = progress
+        self._deadline = deadline
+        self._quiet_seconds = quiet_seconds
+        self._clock = clock
+        self._last_answer_at = clock()
+        self._task: asyncio.Task[None] | None = None
+
+    def answered(self) -> None:
+        self._last_answer_at = self._clock()
+
+    async def __aenter__(self) -> SilenceNotice:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="llm-silence-notice")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            silent_for = self._clock() - self._last_answer_at
+            if silent_for < self._quiet_seconds:
+                await asyncio.sleep(self._quiet_seconds - silent_for)
+                continue
+            left = math.ceil(self._deadline.remaining())
+            await self._progress(Progress("Asking the LLM", detail=f"the LLM is not answering; local analysis in {left} s"))
+            await asyncio.sleep(1.0)
+
+
+def _hung(error: LLMUnavailableError) -> bool:
+    """Whether the LLM phase ran out because the endpoint did not answer (not because it erred)."""
+    cause: BaseException | None = error.__cause__
+    return error.last_reason == "out of time" or isinstance(cause, LLMTimeoutError)
 
 
 def _batches(partials: list[LLMReport], *, budget_tokens: int) -> list[list[LLMReport]]:
@@ -322,7 +405,8 @@ async def _all_or_first_error(calls: Sequence) -> list[LLMReport]:
     except BaseExceptionGroup as failures:
         first = failures.exceptions[0]
         if isinstance(first, Exception):
-            raise first from None
+            first.__suppress_context__ = True  # hide the group; keep the error's own cause
+            raise first  # noqa: B904
         raise
     return [task.result() for task in tasks]
 

@@ -27,7 +27,9 @@ from bot.console import (
     read_target_file,
     render_report,
 )
+from core.cache import CacheStats
 from core.errors import EmptyInputError, InputTooLargeError, InputTooShortError
+from core.inputs import InputLimits
 from core.models import (
     Claim,
     CrossSourceSynthesis,
@@ -40,7 +42,8 @@ from core.models import (
     ThemeCluster,
     sha256_text,
 )
-from core.service import CacheHitInfo
+from core.reports import Answer
+from core.service import CacheHitInfo, ReportHistory, SettingsView
 from core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +54,7 @@ MARKUP_TEXT = (
     "2030. However, residents say the new drains have already reduced damage in the lower town."
 )
 SUBPROCESS_TIMEOUT = 300
+LIMITS = InputLimits(max_chars=2_500, min_words=25, max_sources=5)
 
 
 # --- Parsing ------------------------------------------------------------------------------------
@@ -101,11 +105,62 @@ def test_bad_command_lines_are_usage_errors_naming_the_problem(line: str, messag
     assert "/help" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("/ask what changed at the harbour?", ConsoleCommand(name="ask", target="what changed at the harbour?")),
+        ("/intel", ConsoleCommand(name="intel", subcommand="history")),
+        ("/intel history", ConsoleCommand(name="intel", subcommand="history")),
+        ("/intel search harbour dredging", ConsoleCommand(name="intel", subcommand="search", target="harbour dredging")),
+        ("/cache stats", ConsoleCommand(name="cache", subcommand="stats")),
+        ("/settings show", ConsoleCommand(name="settings", subcommand="show")),
+    ],
+)
+def test_the_discord_library_and_admin_commands_parse(line: str, expected: ConsoleCommand) -> None:
+    assert parse_command(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("/ask", "Ask a question"),
+        ("/intel search", "Give search words"),
+        ("/cache clear", "/cache takes stats on the console, not 'clear'"),
+        ("/settings set default_depth quick", "/settings takes show on the console, not 'set'"),
+    ],
+)
+def test_console_subcommand_mistakes_are_usage_errors(line: str, message: str) -> None:
+    with pytest.raises(ConsoleUsageError) as caught:
+        parse_command(line)
+
+    assert message in str(caught.value)
+
+
+def test_pdf_path_gets_the_same_byte_limit_as_a_discord_attachment(tmp_path: Path) -> None:
+    # 2,500 characters: 10,000 bytes for a text file, 20,000 for a PDF (markup around the text).
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n" + b"0" * 15_000)
+    text = tmp_path / "notes.txt"
+    text.write_bytes(b"word " * 3_000)
+
+    attachment = read_target_file(str(pdf), limits=LIMITS)
+    with pytest.raises(InputTooLargeError) as caught:
+        read_target_file(str(text), limits=LIMITS)
+
+    assert attachment is not None and attachment.filename == "scan.pdf"
+    assert "the limit is 10,000 bytes" in str(caught.value)
+
+
+def test_missing_pdf_path_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileReadError):
+        read_target_file(str(tmp_path / "missing.pdf"), limits=LIMITS)
+
+
 def test_existing_markdown_path_is_read_as_an_attachment(tmp_path: Path) -> None:
     notes = tmp_path / "notes.md"
     notes.write_text("# Notes\nSome words.", encoding="utf-8")
 
-    attachment = read_target_file(str(notes), max_bytes=10_000)
+    attachment = read_target_file(str(notes), limits=LIMITS)
 
     assert attachment is not None
     assert attachment.filename == "notes.md"
@@ -116,20 +171,20 @@ def test_quoted_path_is_read_as_an_attachment(tmp_path: Path) -> None:
     notes = tmp_path / "my notes.txt"
     notes.write_text("Some words.", encoding="utf-8")
 
-    attachment = read_target_file(f'"{notes}"', max_bytes=10_000)
+    attachment = read_target_file(f'"{notes}"', limits=LIMITS)
 
     assert attachment is not None and attachment.filename == "my notes.txt"
 
 
 def test_missing_markdown_path_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileReadError) as caught:
-        read_target_file(str(tmp_path / "missing.md"), max_bytes=10_000)
+        read_target_file(str(tmp_path / "missing.md"), limits=LIMITS)
 
     assert str(caught.value) == f"Cannot read {tmp_path / 'missing.md'}: no such file."
 
 
 def test_plain_text_target_is_not_a_file() -> None:
-    assert read_target_file("The tide came in at noon and left by six.", max_bytes=10_000) is None
+    assert read_target_file("The tide came in at noon and left by six.", limits=LIMITS) is None
 
 
 @pytest.mark.parametrize(
@@ -153,9 +208,9 @@ def test_file_over_the_byte_limit_is_refused_before_reading(tmp_path: Path) -> N
     big.write_text("word " * 1000, encoding="utf-8")
 
     with pytest.raises(InputTooLargeError) as caught:
-        read_target_file(str(big), max_bytes=100)
+        read_target_file(str(big), limits=InputLimits(max_chars=25, min_words=1, max_sources=1))
 
-    assert "the limit is 100 bytes" in str(caught.value)
+    assert "the limit is 100 bytes" in str(caught.value)  # 4 bytes a character for a text file
 
 
 # --- Rendering ----------------------------------------------------------------------------------
@@ -376,7 +431,7 @@ def test_interactive_mode_reads_commands_from_stdin_until_quit(tmp_path: Path) -
     result = _run_console(tmp_path, stdin=commands)
 
     assert result.returncode == 0, result.stderr
-    assert "/autointel <text | path to a .txt/.md file>" in result.stdout
+    assert "/autointel <text | path to a .txt/.md/.html/.pdf file>" in result.stdout
     assert "error: Unknown command '/bogus'" in result.stderr
     assert "Paste the text; end it with a line holding only '.'" in result.stderr
     assert result.stdout.count("Intelligence report: pasted text") == 3
@@ -425,3 +480,25 @@ def test_ctrl_c_at_the_prompt_exits_130_without_a_traceback(tmp_path: Path) -> N
     assert returncode == 130
     assert "Traceback" not in "".join(stderr_lines)
     assert "Fatal Python error" not in "".join(stderr_lines)
+
+
+def test_ask_intel_cache_and_settings_answer_from_the_consoles_own_tenant(tmp_path: Path) -> None:
+    result = _run_console(
+        tmp_path, "--json", "--run", f"/autointel depth:quick {MARKUP_TEXT}",
+        "/ask How much did rainfall rise in 2024?", "/intel history", "/intel search flooded streets",
+        "/cache stats", "/settings show",
+    )
+
+    assert result.returncode == 0, result.stderr
+    report_line, answer_line, history_line, match_line, stats_line, settings_line = result.stdout.splitlines()
+    report = IntelReport.model_validate_json(report_line)
+    answer = Answer.model_validate_json(answer_line)
+    history = ReportHistory.model_validate_json(history_line)
+    stats = CacheStats.model_validate_json(stats_line)
+    settings_view = SettingsView.model_validate_json(settings_line)
+    assert answer.found and "40 percent" in answer.text
+    assert [citation.report_id for citation in answer.citations] == [1]
+    assert history.total == 1 and history.summaries[0].title == report.title
+    assert '"report_id":1' in match_line
+    assert stats.entries >= 1  # the report (and the answer) are cached under the console's tenant
+    assert settings_view.effective.default_depth == "standard"

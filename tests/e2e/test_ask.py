@@ -112,10 +112,25 @@ async def test_the_open_button_under_an_answer_posts_the_cited_report(ask_bot: R
     assert sorted(item.filename.rsplit(".", 1)[1] for item in report.files) == ["json", "md"]
 
 
-async def test_ask_in_a_direct_message_is_refused(ask_bot: RunningBot) -> None:
+async def test_ask_in_a_direct_message_draws_only_on_that_users_own_reports(ask_bot: RunningBot) -> None:
     fake = ask_bot.fake
-    payload = fake.slash_command_payload("ask", {"question": ORCHARD_QUESTION}, dm=True)
-    log = await fake.send_interaction(payload)
-    await fake.wait_for(lambda: log.callback is not None, what="a reply to /ask in a DM")
+    await _make_report(fake, ORCHARD_TEXT)  # in the server: not the DM user's
+    made = await fake.run_command("autointel", {"target": FERRY_TEXT, "depth": "quick"}, dm=True,
+                                  user=fake.world.member)
+    await fake.wait_for_response(made, lambda r: any(f.filename.endswith(".json") for f in r.files),
+                                 timeout=REPORT_TIMEOUT)
 
-    assert log.ephemeral and not log.deferred
+    own = await fake.run_command("ask", {"question": "How often will the harbour ferry run?"}, dm=True,
+                                 user=fake.world.member)
+    own_answer = await fake.wait_for_response(own, lambda r: bool(r.embeds), timeout=30)
+    server_topic = await fake.run_command("ask", {"question": ORCHARD_QUESTION}, dm=True, user=fake.world.member)
+    server_answer = await fake.wait_for_response(server_topic, lambda r: bool(r.embeds), timeout=30)
+    stranger = await fake.run_command("ask", {"question": "How often will the harbour ferry run?"}, dm=True,
+                                      user=fake.world.admin)
+    stranger_answer = await fake.wait_for_response(stranger, lambda r: bool(r.embeds), timeout=30)
+
+    assert own.deferred and "#2" in own_answer.text()  # their own DM report (#1 is the server's)
+    assert "#1" not in own_answer.text() and "#1" not in server_answer.text()
+    assert "30 percent" not in server_answer.text()  # the server's orchard report is not theirs
+    assert "#2" not in stranger_answer.text()  # another DM user's report is not theirs
+    assert "You have no reports here yet" in stranger_answer.text()

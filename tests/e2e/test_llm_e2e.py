@@ -13,8 +13,9 @@ from tests.e2e.bot_runner import bot_settings_for, running_bot
 from tests.e2e.discord_limits import assert_cannot_ping, message_requests
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.fake_records import InteractionResponse
-from tests.e2e.texts import MENTIONS_TEXT
+from tests.e2e.texts import HARBOUR_AND_SCHOOLS, MENTIONS_TEXT
 from tests.fakes.fake_llm import FakeLLM, FakeReply, fake_llm, report_json
+from tests.fakes.silent_server import SilentServer
 
 __all__ = ["fake_llm"]
 
@@ -78,3 +79,34 @@ async def test_rejected_key_still_gives_a_local_report_with_the_reason(
     notes = " ".join(_field(final, "Note")).replace("\\", "")  # markdown escapes
     assert "Ran on local analysis" in notes and "LLM_API_KEY" in notes
     assert len(fake_llm.chat_requests) == 1
+
+
+async def test_hanging_llm_gives_a_local_report_in_time_and_the_next_request_does_not_wait(
+    fake_discord: FakeDiscord, settings: Settings, embedder: SentenceTransformerEmbedder
+) -> None:
+    async with SilentServer() as silent:
+        bot_settings = bot_settings_for(
+            fake_discord, settings, llm_base_url=silent.base_url, llm_api_key=None, llm_model="fake/model",
+            llm_timeout_seconds=2.0, llm_total_budget_seconds=5.0, user_cooldown_seconds=0.0,
+        )
+        async with running_bot(fake_discord, bot_settings, embedder=embedder):
+            first = await fake_discord.run_command("autointel", {"target": MENTIONS_TEXT, "depth": "quick"})
+            first_report = await fake_discord.wait_for_response(first, _has_report_files, timeout=REPORT_TIMEOUT)
+            connections_after_first = silent.connections
+            second = await fake_discord.run_command("autointel", {"target": HARBOUR_AND_SCHOOLS, "depth": "quick"})
+            second_report = await fake_discord.wait_for_response(second, _has_report_files, timeout=REPORT_TIMEOUT)
+
+    report = IntelReport.model_validate_json(first_report.file(".json").data)
+    assert report.engine.name == "local"
+    assert report.engine.fallback_reason is not None and "no answer in" in report.engine.fallback_reason
+    assert first_report.at - first.sent_at < REPORT_TIMEOUT
+    notes = " ".join(_field(first_report, "Note")).replace("\\", "")
+    assert "Ran on local analysis" in notes and "no answer in" in notes
+    waiting_lines = [edit.content or "" for edit in first.edits]
+    assert any("the LLM is not answering; local analysis in" in line for line in waiting_lines)
+    # The hang opened the breaker: the next request skips the LLM at once, and says why.
+    assert connections_after_first >= 1 and silent.connections == connections_after_first
+    follow_up = IntelReport.model_validate_json(second_report.file(".json").data)
+    assert follow_up.engine.name == "local"
+    assert follow_up.engine.fallback_reason == "the LLM service is failing, so it is paused for a while"
+    assert not any("not answering" in (edit.content or "") for edit in second.edits)

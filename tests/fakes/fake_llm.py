@@ -187,9 +187,8 @@ class FakeLLM:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[union-attr]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert self._runner.addresses
+        self.port = int(self._runner.addresses[0][1])
 
     async def close(self) -> None:
         self._released.set()

@@ -1,7 +1,9 @@
 """Child process for the crash test: stores entries forever, printing each acknowledged store.
 
-Run as ``python -m tests.core.cache.crash_child DATA_DIR FIRST_NUMBER``.  The parent kills it with
-SIGKILL at a random moment.  It uses :class:`HashEmbedder` (a deterministic stand-in) because
+Run as ``python -m tests.core.cache.crash_child DATA_DIR FIRST_NUMBER [reports]``.  The parent kills
+it with SIGKILL at a random moment.  With ``reports`` it runs the whole runtime instead and asks
+:meth:`core.service.IntelService.autointel` for reports (each stored in the cache and the report
+library), printing each one the service acknowledged.  It uses :class:`HashEmbedder` (a deterministic stand-in) because
 loading MiniLM in every one of the many children would dominate the test's run time; what the
 crash test checks (rows committed, index files written atomically and reconciled) does not depend
 on what the vectors mean.  This file is a process entry point of its own, hence ``asyncio.run``.
@@ -79,5 +81,37 @@ async def store_forever(data_dir: Path, first_number: int) -> None:
             number += 1
 
 
+REPORT_TENANTS = (11, -184_467_440_737_095_516)  # a guild and a DM user
+
+
+def report_text(number: int) -> str:
+    return (f"Crash report number {number}. The harbour board met on Monday and agreed to dredge the "
+            f"eastern channel before the autumn storms. Fishermen said the silt had cost them {number} "
+            "days at sea this year, and the board promised a second survey of the western quay soon.")
+
+
+def runtime_settings(data_dir: Path) -> Settings:
+    return Settings(_env_file=None, data_dir=data_dir, user_cooldown_seconds=0)  # type: ignore[call-arg]
+
+
+async def report_forever(data_dir: Path, first_number: int) -> None:
+    from core.runtime import IntelRuntime
+    from core.service import AutointelRequest
+
+    async with IntelRuntime(runtime_settings(data_dir), embedder=HashEmbedder()) as runtime:
+        assert runtime.service is not None
+        number = first_number
+        while True:
+            tenant = REPORT_TENANTS[number % len(REPORT_TENANTS)]
+            request = AutointelRequest(guild_id=tenant, user_id=5, target=report_text(number), depth="quick")
+            result = await runtime.service.autointel(request)
+            if result.report_id is not None and not result.notices:
+                print(f"reported {tenant} {number} {result.report_id}", flush=True)
+            number += 1
+
+
 if __name__ == "__main__":
-    asyncio.run(store_forever(Path(sys.argv[1]), int(sys.argv[2])))
+    if sys.argv[3:] == ["reports"]:
+        asyncio.run(report_forever(Path(sys.argv[1]), int(sys.argv[2])))
+    else:
+        asyncio.run(store_forever(Path(sys.argv[1]), int(sys.argv[2])))

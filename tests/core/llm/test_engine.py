@@ -17,7 +17,7 @@ from core.errors import (
 from core.llm import BreakerPolicy
 from core.llm.build import ZERO_WIDTH_SPACE
 from core.models import SourceDocument, sha256_text
-from core.progress import ignore_progress
+from core.progress import Progress, ignore_progress
 from tests.core.llm.conftest import ARTICLE, BackendFactory, ManualClock, RecordingSleep
 from tests.fakes.fake_llm import FakeLLM, FakeReply, report_json
 
@@ -157,19 +157,41 @@ async def test_404_names_the_unknown_model_without_retrying(
     assert len(fake_llm.chat_requests) == 1
 
 
-async def test_hang_past_the_timeout_gives_up_within_the_retry_limit(
+async def test_hang_past_the_timeout_gives_up_within_the_retry_limit_and_opens_the_breaker(
     make_backend: BackendFactory, fake_llm: FakeLLM
 ) -> None:
     fake_llm.script(FakeReply.hang(30), FakeReply.hang(30))
     backend = await make_backend(llm_timeout_seconds=0.3, max_attempts=2)
+    engine = backend.engine_for(guild_id=1, model="fake/model", budget_usd=1.0)
+    lines: list[str] = []
+
+    async def collect(update: Progress) -> None:
+        lines.append(update.describe())
 
     with pytest.raises(LLMUnavailableError) as caught:
+        await engine.analyse(article(), depth="standard", progress=collect)
+
+    assert caught.value.last_reason.startswith("no answer in ")
+    assert len(fake_llm.chat_requests) == 2
+    assert any("the LLM is not answering; local analysis in " in line for line in lines)
+    assert backend.breaker.state == "open"  # one hang is enough: the next request does not wait
+    with pytest.raises(LLMCircuitOpenError):
+        await engine.analyse(article(), depth="standard", progress=ignore_progress)
+    assert len(fake_llm.chat_requests) == 2
+
+
+async def test_run_of_500s_within_the_attempt_limit_does_not_trip_the_breaker(
+    make_backend: BackendFactory, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script(FakeReply.error(500), FakeReply.error(500))
+    backend = await make_backend(max_attempts=2)
+
+    with pytest.raises(LLMUnavailableError):
         await backend.engine_for(guild_id=1, model="fake/model", budget_usd=1.0).analyse(
             article(), depth="standard", progress=ignore_progress
         )
 
-    assert "no answer within" in caught.value.last_reason
-    assert len(fake_llm.chat_requests) == 2
+    assert backend.breaker.state == "closed"  # errors are counted, not treated as a hang
 
 
 async def test_run_of_500s_opens_the_breaker_then_probe_closes_it(
