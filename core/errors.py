@@ -34,6 +34,8 @@ __all__ = [
     "LLMTransientError",
     "LLMUnavailableError",
     "SourceTooLargeError",
+    "StorageError",
+    "StorageUnavailableError",
     "TooManySourcesError",
     "UnreadableSourceError",
     "UnsupportedContentError",
@@ -312,6 +314,21 @@ class CacheClosedError(CacheError):
 
     def __init__(self) -> None:
         super().__init__("The report cache is shutting down; try again in a moment.")
+
+
+class StorageError(IntelError):
+    """The database failed.  Inherits from :class:`IntelError`."""
+
+
+class StorageUnavailableError(StorageError):
+    """The database could not be reached or refused a statement; the cause is chained.
+
+    Inherits from :class:`StorageError`.
+    """
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        super().__init__("The bot's database is unavailable right now; try again in a moment.")
 
 
 class GateClosedError(IntelError):

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from core.db import Database
 from core.embedder import SentenceTransformerEmbedder
 from core.gate import WorkerGate
 from core.models import IntelReport
 from core.reports import ReportLibrary, ReportNotFoundError
+from core.storage import Storage
+from core.storage.sqlite import SqliteBackend
 from tests.report_factory import url_report
 
 GUILD, OTHER_GUILD = 111, 222
@@ -38,9 +39,8 @@ COFFEE = _report(
 @pytest.fixture
 async def library(tmp_path: Path, embedder: SentenceTransformerEmbedder,
                   gate: WorkerGate) -> AsyncIterator[ReportLibrary]:
-    async with Database(tmp_path / "intel.db") as database:
-        reports = ReportLibrary(database, embedder=embedder, gate=gate)
-        await reports.setup()
+    async with Storage(SqliteBackend(tmp_path / "intel.db")) as storage:
+        reports = ReportLibrary(storage.reports, embedder=embedder, gate=gate)
         yield reports
 
 
@@ -83,13 +83,11 @@ async def test_history_lists_newest_first_and_get_is_guild_scoped(library: Repor
 async def test_index_is_rebuilt_from_rows_after_restart(tmp_path: Path, embedder: SentenceTransformerEmbedder,
                                                         gate: WorkerGate) -> None:
     path = tmp_path / "intel.db"
-    async with Database(path) as database:
-        reports = ReportLibrary(database, embedder=embedder, gate=gate)
-        await reports.setup()
+    async with Storage(SqliteBackend(path)) as storage:
+        reports = ReportLibrary(storage.reports, embedder=embedder, gate=gate)
         solar_id = await reports.add(guild_id=GUILD, user_id=1, report=SOLAR)
-    async with Database(path) as database:
-        reopened = ReportLibrary(database, embedder=embedder, gate=gate)
-        await reopened.setup()
+    async with Storage(SqliteBackend(path)) as storage:
+        reopened = ReportLibrary(storage.reports, embedder=embedder, gate=gate)
         hits = await reopened.search(guild_id=GUILD, query="midday curtailment of solar output")
     assert hits and hits[0].report_id == solar_id
     assert "curtail" in hits[0].text
