@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from core.embedder import SentenceTransformerEmbedder
 from core.gate import WorkerGate
 from core.settings import Settings, default_embedding_model_path
+from core.storage import Storage
+from core.storage.postgres import PostgresBackend
+from core.storage.sqlite import SqliteBackend
 from tests.postgres_server import ExistingServer, PostgresServer, PostgresUnavailable, psql
+
+OpenStorage = Callable[[], Awaitable[Storage]]
 
 
 @pytest.fixture(scope="session")
@@ -69,3 +74,36 @@ def postgres_dsn(postgres_server: PostgresServer | ExistingServer | PostgresUnav
     psql(postgres_server.admin_dsn, postgres_server.create_database(name))
     yield postgres_server.dsn(name)
     psql(postgres_server.admin_dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the database is, one run per backend: a SQLite file path, or the DSN of a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "data" / "intel.db")
+    dsn: str = request.getfixturevalue("postgres_dsn")
+    return dsn
+
+
+@pytest.fixture
+async def open_storage(backend: str) -> AsyncIterator[OpenStorage]:
+    """Opens a new :class:`Storage` on the test's database each call (a second process, or a restart)."""
+    opened: list[Storage] = []
+
+    async def open_one() -> Storage:
+        if backend.startswith("postgresql://"):
+            storage = Storage(PostgresBackend(backend, pool_size=25))
+        else:
+            storage = Storage(SqliteBackend(Path(backend)))
+        await storage.open()
+        opened.append(storage)
+        return storage
+
+    yield open_one
+    for storage in opened:
+        await storage.close()
+
+
+@pytest.fixture
+async def storage(open_storage: OpenStorage) -> Storage:
+    return await open_storage()

@@ -10,7 +10,7 @@ import pytest
 from core.errors import CacheUnavailableError, StorageUnavailableError
 from core.storage import Storage
 from core.storage.models import NewChunk, NewEntry, NewReport, normalise_feedback_text
-from tests.core.storage.conftest import OpenStorage
+from tests.conftest import OpenStorage
 
 NOW = 1_700_000_000.0
 LATER = NOW + 3600
