@@ -201,6 +201,7 @@ class ReportLibrary:
         self._max_loaded = max_loaded_guilds
         self._indexes: OrderedDict[int, _GuildIndex] = OrderedDict()
         self._locks: dict[int, asyncio.Lock] = {}
+        self._changes_seen: dict[int, int] = {}  # per guild: reports other processes added
         self._clock = clock
 
     def _lock(self, guild_id: int) -> asyncio.Lock:
@@ -229,7 +230,10 @@ class ReportLibrary:
         """Another process added a report: drop this guild's loaded passages (reloaded on next use)."""
         if event.kind == "all":
             self._indexes.clear()
+            for guild_id in self._changes_seen:
+                self._changes_seen[guild_id] += 1
         elif event.kind == "report_added":
+            self._changes_seen[event.guild_id] = self._changes_seen.get(event.guild_id, 0) + 1
             self._indexes.pop(event.guild_id, None)
 
     async def _index(self, guild_id: int) -> _GuildIndex:
@@ -237,6 +241,7 @@ class ReportLibrary:
         if loaded is not None:
             self._indexes.move_to_end(guild_id)
             return loaded
+        changes_before = self._changes_seen.get(guild_id, 0)
         rows = await self._rows.chunk_vectors(guild_id)
         dimension = await self._gate.run(lambda: self._embedder.dimension)
         index = _GuildIndex(dimension)
@@ -244,6 +249,8 @@ class ReportLibrary:
             ids = np.asarray([row.chunk_id for row in rows], dtype=np.int64)
             vectors = np.frombuffer(b"".join(row.embedding for row in rows), dtype=np.float32)
             await self._gate.run(index.add, ids, vectors.reshape(len(rows), dimension))
+        if self._changes_seen.get(guild_id, 0) != changes_before:
+            return index  # a report arrived while loading: serve this once, reload next time
         self._indexes[guild_id] = index
         while len(self._indexes) > self._max_loaded:
             self._indexes.popitem(last=False)

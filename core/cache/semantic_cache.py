@@ -113,6 +113,7 @@ class SemanticCache:
         self._last_flush: dict[int, float] = {}
         self._write_locks: dict[int, asyncio.Lock] = {}
         self._load_locks: dict[int, asyncio.Lock] = {}
+        self._changes_seen: dict[int, int] = {}  # per guild: announcements from other processes
         self._dimension = 0
         self._closed = False
         self._recent_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -382,7 +383,10 @@ class SemanticCache:
         if event.kind == "all":
             self._loaded.clear()
             self._last_flush.clear()
+            for guild_id in self._changes_seen:
+                self._changes_seen[guild_id] += 1
         elif event.kind in ("cache_stored", "cache_forgotten", "cache_cleared"):
+            self._changes_seen[event.guild_id] = self._changes_seen.get(event.guild_id, 0) + 1
             if self._loaded.pop(event.guild_id, None) is not None:
                 self._last_flush.pop(event.guild_id, None)
                 _log.debug("guild %s cache index dropped: %s by another process", event.guild_id, event.kind)
@@ -413,7 +417,10 @@ class SemanticCache:
         async with self._load_locks.setdefault(guild_id, asyncio.Lock()):
             index = self._loaded.get(guild_id)
             if index is None:
+                changes_before = self._changes_seen.get(guild_id, 0)
                 index = await self._load(guild_id)
+                if self._changes_seen.get(guild_id, 0) != changes_before:
+                    return index  # rows changed while loading: serve this once, reload next time
                 self._loaded[guild_id] = index
                 self._last_flush[guild_id] = time.monotonic()
         await self._unload_beyond_bound()

@@ -36,7 +36,7 @@ def test_a_postgresql_url_selects_postgresql_and_is_not_shown(tmp_path: Path) ->
 
 
 def test_a_database_url_that_is_not_postgresql_names_the_setting() -> None:
-    with pytest.raises(ConfigError, match="DATABASE_URL: .*PostgreSQL URL"):
+    with pytest.raises(ConfigError, match=r"DATABASE_URL: .*PostgreSQL URL"):
         load_settings(_env_file=None, database_url="mysql://localhost/intel")
 
 
