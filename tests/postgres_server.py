@@ -21,6 +21,7 @@ from pathlib import Path
 
 __all__ = ["ExistingServer", "PostgresServer", "PostgresUnavailable", "find_binaries", "psql"]
 
+_PREFIX = "intel-test-pg-"
 _INSTALL_HINT = "install PostgreSQL (Debian: apt-get install -y postgresql) or set TEST_DATABASE_URL"
 
 
@@ -73,7 +74,9 @@ class PostgresServer:
 
     def start(self) -> None:
         self._bin = find_binaries()
-        self._root = Path(tempfile.mkdtemp(prefix="intel-test-pg-"))
+        self._stop_orphans()
+        self._root = Path(tempfile.mkdtemp(prefix=_PREFIX))
+        (self._root / "owner.pid").write_text(str(os.getpid()))
         if self._as_postgres:
             try:
                 account = pwd.getpwnam("postgres")
@@ -92,6 +95,20 @@ class PostgresServer:
         if started.returncode != 0:
             log = (self._root / "server.log").read_text(errors="replace")[-800:] if (self._root / "server.log").exists() else ""
             raise PostgresUnavailable(f"pg_ctl start failed: {started.stderr.strip()[-400:]} {log}")
+
+    def _stop_orphans(self) -> None:
+        """Stop and delete clusters left by a test run that was killed before its session ended."""
+        assert self._bin is not None
+        for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+            try:
+                owner = int((folder / "owner.pid").read_text())
+            except (OSError, ValueError):
+                continue
+            if owner == os.getpid() or Path(f"/proc/{owner}").exists():
+                continue
+            if (folder / "data" / "postmaster.pid").exists():
+                self._run(str(self._bin / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "-w", "stop")
+            shutil.rmtree(folder, ignore_errors=True)
 
     def stop(self) -> None:
         if self._bin is not None and self._root is not None and (self._root / "data" / "postmaster.pid").exists():
