@@ -57,13 +57,13 @@ class _SqliteExecutor:
         self._connection = connection
 
     async def execute(self, sql: str, *args: object) -> int:
+        # One hop to the connection thread a statement: the statement has run to completion when
+        # execute returns, and the cursor (nothing left to read) is finalised when collected.
         try:
             cursor = await self._connection.execute(_sqlite_sql(sql), args)
-            changed = cursor.rowcount
-            await cursor.close()
         except (sqlite3.Error, ValueError) as exc:  # aiosqlite raises ValueError once closed
             raise StorageUnavailableError("sqlite") from exc
-        return max(changed, 0)
+        return max(cursor.rowcount, 0)
 
     async def executemany(self, sql: str, args: Sequence[Sequence[object]]) -> None:
         if not args:
@@ -80,12 +80,9 @@ class _SqliteExecutor:
             raise StorageUnavailableError("sqlite") from exc
 
     async def fetchrow(self, sql: str, *args: object) -> Row | None:
-        try:
-            async with self._connection.execute(_sqlite_sql(sql), args) as cursor:
-                row: Row | None = await cursor.fetchone()
-                return row
-        except (sqlite3.Error, ValueError) as exc:
-            raise StorageUnavailableError("sqlite") from exc
+        """The first row (the stores ask this only of queries with at most one row): one hop."""
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
 
     async def fetchval(self, sql: str, *args: object) -> Any:
         row = await self.fetchrow(sql, *args)
