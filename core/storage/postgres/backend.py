@@ -33,6 +33,7 @@ __all__ = ["CHANNEL", "PostgresBackend"]
 _log = logging.getLogger(__name__)
 
 CHANNEL = "intel_changes"
+_MAX_PAYLOAD = 7_000
 _MIGRATION_LOCK = 0x1A7E1  # any constant: pg_advisory_xact_lock key shared by every bot process
 _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
@@ -94,7 +95,10 @@ class _PostgresTransaction(_PostgresExecutor):
 
     async def send_announcements(self) -> None:
         for event in self.events:
-            await self.execute("SELECT pg_notify($1, $2)", CHANNEL, event.model_dump_json())
+            payload = event.model_dump_json()
+            if len(payload) > _MAX_PAYLOAD:  # NOTIFY payloads stop at 8,000 bytes; listeners need the guild only
+                payload = event.model_copy(update={"entry_ids": []}).model_dump_json()
+            await self.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
 
 
 class PostgresBackend:

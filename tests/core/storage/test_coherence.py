@@ -20,7 +20,7 @@ from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
 from core.reports import ReportLibrary
 from core.settings import Settings
-from core.storage import Storage
+from core.storage import ChangeEvent, Storage
 from core.storage.postgres import PostgresBackend
 from tests.postgres_server import psql
 from tests.report_factory import url_report
@@ -175,3 +175,19 @@ async def test_a_lost_listen_connection_is_restored_and_drops_every_cached_setti
 
 async def _depth_is(process: Process, depth: str) -> bool:
     return (await process.guild_settings.effective(GUILD)).default_depth == depth
+
+
+async def test_a_store_of_many_entries_is_announced_within_the_notify_size_limit(
+    two_processes: tuple[Process, Process],
+) -> None:
+    first, second = two_processes
+    await second.cache.store(GUILD, NS, "How tall is the Eiffel Tower?", Answer(text="330 m"))
+    assert (await second.cache.stats(GUILD)).index_loaded
+
+    async with first.storage.backend.transaction() as tx:  # 2,000 ids: a payload far past 8,000 bytes
+        tx.announce(ChangeEvent(kind="cache_stored", guild_id=GUILD, entry_ids=list(range(10**9, 10**9 + 2000))))
+
+    async def second_dropped_its_index() -> bool:
+        return not (await second.cache.stats(GUILD)).index_loaded
+
+    await within_a_second(second_dropped_its_index)
