@@ -27,12 +27,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from core.db import Database
+
 from core.embedder import SentenceTransformerEmbedder
 from core.gate import WorkerGate
 from core.models import EngineInfo, IntelReport, KeyInsight, SourceInfo
 from core.reports import ReportLibrary
 from core.settings import default_embedding_model_path
+from core.storage import Storage
+from core.storage.sqlite import SqliteBackend
 
 REPORTS: dict[str, list[str]] = {
     "tram": [
@@ -152,9 +154,8 @@ async def main() -> None:
     async with WorkerGate(max_workers=2) as gate:
         await gate.run(embedder.load)
         with tempfile.TemporaryDirectory() as directory:
-            async with Database(Path(directory) / "intel.db") as database:
-                library = ReportLibrary(database, embedder=embedder, gate=gate)
-                await library.setup()
+            async with Storage(SqliteBackend(Path(directory) / "intel.db")) as storage:
+                library = ReportLibrary(storage.reports, embedder=embedder, gate=gate)
                 ids = {await library.add(guild_id=1, user_id=1, report=_report(t, s)): t for t, s in REPORTS.items()}
                 started = time.perf_counter()
                 answerable = await _best_hits(library, ids, [q for q, _ in ANSWERABLE])

@@ -61,11 +61,11 @@ from pydantic import BaseModel
 
 from core.cache import SemanticCache, StoreItem
 from core.cache.vector_index import APPROXIMATE_FROM, FaissVectorIndex
-from core.db import Database
 from core.embedder import SentenceTransformerEmbedder
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
 from core.settings import Settings, default_embedding_model_path
+from core.storage import Storage
 
 NS = "bench:v1"
 GUILD = 1
@@ -155,16 +155,15 @@ class OpenCache:
         self.gate = gate
         self.embedder = embedder
         self.options = options
-        self.database = Database(self.settings.database_path)
+        self.storage = Storage.from_settings(self.settings)
         self.cache: SemanticCache
 
     async def __aenter__(self) -> SemanticCache:
-        await self.database.open()
-        guild_settings = GuildSettingsStore(self.database, self.settings)
-        await guild_settings.setup()
+        await self.storage.open()
+        guild_settings = GuildSettingsStore(self.storage.guild_settings, self.settings)
         await guild_settings.update(GUILD, cache_similarity_threshold=0.85)
         self.cache = SemanticCache(
-            database=self.database, gate=self.gate, embedder=self.embedder,  # type: ignore[arg-type]
+            metadata=self.storage.cache, gate=self.gate, embedder=self.embedder,  # type: ignore[arg-type]
             guild_settings=guild_settings, directory=self.settings.data_dir / "cache", **self.options,  # type: ignore[arg-type]
         )
         await self.cache.setup()
@@ -172,7 +171,7 @@ class OpenCache:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.cache.close()
-        await self.database.close()
+        await self.storage.close()
 
 
 # --- 1. latency by size ----------------------------------------------------------------------

@@ -37,6 +37,8 @@ __all__ = [
     "LLMTransientError",
     "LLMUnavailableError",
     "SourceTooLargeError",
+    "StorageError",
+    "StorageUnavailableError",
     "TooManySourcesError",
     "UnreadableSourceError",
     "UnsupportedContentError",
@@ -349,6 +351,21 @@ class InvalidTenantError(IntelError, ValueError):
     def __init__(self, tenant_id: int) -> None:
         self.tenant_id = tenant_id
         super().__init__(f"Tenant {tenant_id} is not a tenant: the old shared DM tenant is never served.")
+
+
+class StorageError(IntelError):
+    """The database failed.  Inherits from :class:`IntelError`."""
+
+
+class StorageUnavailableError(StorageError):
+    """The database could not be reached or refused a statement; the cause is chained.
+
+    Inherits from :class:`StorageError`.
+    """
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        super().__init__("The bot's database is unavailable right now; try again in a moment.")
 
 
 class GateClosedError(IntelError):

@@ -1,9 +1,10 @@
-"""Per-guild settings: what a server's admins may change, stored in SQLite, cached in memory.
+"""Per-guild settings: what a server's admins may change, stored in the database, cached in memory.
 
 :class:`GuildSettings` holds only the overrides a guild made (``None`` means "use the process
 default"); :meth:`GuildSettings.resolve` combines them with :class:`~core.settings.Settings` into
 the effective :class:`EffectiveGuildSettings`.  :class:`GuildSettingsStore` is the cached getter:
-reads are served from memory, every write invalidates that guild's entry.
+reads are served from memory, every write invalidates that guild's entry, and so does a write
+made by another process (announced through :meth:`GuildSettingsStore.on_change`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.db import Database
 from core.errors import InputError
 from core.settings import Depth, Settings
+from core.storage import ChangeEvent, GuildSettingsRows
 
 __all__ = ["EffectiveGuildSettings", "GuildSettings", "GuildSettingsStore"]
 
@@ -25,13 +26,6 @@ _log = logging.getLogger(__name__)
 
 Strictness = Literal["lenient", "balanced", "strict"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS guild_settings (
-    guild_id   INTEGER PRIMARY KEY,
-    data       TEXT NOT NULL,
-    updated_at REAL NOT NULL
-);
-"""
 
 
 class GuildSettings(BaseModel):
@@ -96,36 +90,34 @@ class EffectiveGuildSettings(BaseModel):
 
 
 class GuildSettingsStore:
-    """Cached getter over the ``guild_settings`` table; invalidated on every write."""
+    """Cached getter over :class:`~core.storage.GuildSettingsRows`; invalidated on every write."""
 
-    def __init__(self, database: Database, settings: Settings) -> None:
-        self._database = database
+    def __init__(self, rows: GuildSettingsRows, settings: Settings) -> None:
+        self._rows = rows
         self._settings = settings
         self._cache: dict[int, GuildSettings] = {}
-
-    async def setup(self) -> None:
-        await self._database.ensure_schema(_SCHEMA)
+        # Bumped on every invalidation: a fetch that raced with one does not fill the cache.
+        self._generation: dict[int, int] = {}
 
     async def get(self, guild_id: int) -> GuildSettings:
         cached = self._cache.get(guild_id)
         if cached is not None:
             return cached.model_copy(deep=True)
+        generation = self._generation.get(guild_id, 0)
         overrides = await self._fetch(guild_id)
-        self._cache[guild_id] = overrides
+        if self._generation.get(guild_id, 0) == generation:
+            self._cache[guild_id] = overrides
         return overrides.model_copy(deep=True)
 
     async def effective(self, guild_id: int) -> EffectiveGuildSettings:
         return (await self.get(guild_id)).resolve(self._settings)
 
     async def _fetch(self, guild_id: int) -> GuildSettings:
-        async with self._database.connection.execute(
-            "SELECT data FROM guild_settings WHERE guild_id = ?", (guild_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        data = await self._rows.get(guild_id)
+        if data is None:
             return GuildSettings()
         try:
-            return GuildSettings.model_validate(json.loads(row["data"]))
+            return GuildSettings.model_validate(json.loads(data))
         except (ValueError, ValidationError):
             _log.warning("guild %s has unreadable settings; using defaults", guild_id, exc_info=True)
             return GuildSettings()
@@ -156,11 +148,18 @@ class GuildSettingsStore:
         return updated
 
     async def _save(self, guild_id: int, overrides: GuildSettings) -> None:
+        self._invalidate(guild_id)
+        await self._rows.put(guild_id, overrides.model_dump_json(exclude_defaults=True), updated_at=time.time())
+        self._invalidate(guild_id)
+
+    def _invalidate(self, guild_id: int) -> None:
         self._cache.pop(guild_id, None)
-        await self._database.connection.execute(
-            "INSERT INTO guild_settings (guild_id, data, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(guild_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-            (guild_id, overrides.model_dump_json(exclude_defaults=True), time.time()),
-        )
-        await self._database.connection.commit()
-        self._cache.pop(guild_id, None)
+        self._generation[guild_id] = self._generation.get(guild_id, 0) + 1
+
+    def on_change(self, event: ChangeEvent) -> None:
+        """Another process changed a guild's settings: the next read fetches them again."""
+        if event.kind == "all":
+            for guild_id in list(self._cache):
+                self._invalidate(guild_id)
+        elif event.kind == "guild_settings":
+            self._invalidate(event.guild_id)

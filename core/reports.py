@@ -1,6 +1,7 @@
 """The guild's report library: every report a guild produced, searchable, and answerable from.
 
-SQLite holds the truth: one row a report (its JSON), one row a chunk (text + embedding).  Each
+The database holds the truth (through :class:`~core.storage.ReportRows`): one row a report (its
+JSON), one row a chunk (text + embedding).  Each
 guild's chunk vectors are held in an in-memory FAISS index built from those rows on first use
 (LRU-bounded over guilds), so nothing here needs a separate index file: a few thousand chunks load
 in milliseconds.  Every query is scoped to one guild's index; no call can see another guild's rows.
@@ -24,11 +25,12 @@ import faiss
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
-from core.db import Database
 from core.embedder import Embedder
 from core.errors import InputError
 from core.gate import WorkerGate
 from core.models import IntelReport
+from core.storage import ChangeEvent, ReportRows
+from core.storage.models import NewChunk, NewReport, ReportSummary
 from core.tenants import require_tenant
 
 __all__ = [
@@ -48,31 +50,6 @@ _log = logging.getLogger(__name__)
 
 ChunkKind = Literal["summary", "insight", "claim", "theme", "synthesis"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS reports (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    guild_id    INTEGER NOT NULL,
-    user_id     INTEGER NOT NULL,
-    title       TEXT NOT NULL,
-    source_urls TEXT NOT NULL DEFAULT '',
-    depth       TEXT NOT NULL,
-    engine      TEXT NOT NULL,
-    payload     TEXT NOT NULL,
-    fingerprint TEXT NOT NULL DEFAULT '',
-    created_at  REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS reports_by_guild ON reports (guild_id, id DESC);
-CREATE INDEX IF NOT EXISTS reports_by_fingerprint ON reports (guild_id, fingerprint);
-CREATE TABLE IF NOT EXISTS report_chunks (
-    id        INTEGER PRIMARY KEY AUTOINCREMENT,
-    report_id INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
-    guild_id  INTEGER NOT NULL,
-    kind      TEXT NOT NULL,
-    text      TEXT NOT NULL,
-    embedding BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS report_chunks_by_guild ON report_chunks (guild_id);
-"""
 
 # Cosine between a question and a statement that answers it is lower than between two
 # paraphrases.  Measured with MiniLM on 32 questions (benchmarks/ask_threshold.py, docs/ask.md):
@@ -91,14 +68,6 @@ class ReportNotFoundError(InputError):
         self.report_id = report_id
         super().__init__(f"There is no report #{report_id} in this server.")
 
-
-class ReportSummary(BaseModel):
-    report_id: int
-    title: str
-    source_urls: list[str]
-    depth: str
-    engine: str
-    created_at: float
 
 
 class ChunkHit(BaseModel):
@@ -225,65 +194,65 @@ class _GuildIndex:
 class ReportLibrary:
     """Stores reports per guild and answers retrieval queries over them."""
 
-    def __init__(self, database: Database, *, embedder: Embedder, gate: WorkerGate,
+    def __init__(self, rows: ReportRows, *, embedder: Embedder, gate: WorkerGate,
                  max_loaded_guilds: int = 64, clock: Callable[[], float] = time.time) -> None:
-        self._database = database
+        self._rows = rows
         self._embedder = embedder
         self._gate = gate
         self._max_loaded = max_loaded_guilds
         self._indexes: OrderedDict[int, _GuildIndex] = OrderedDict()
         self._locks: dict[int, asyncio.Lock] = {}
+        self._changes_seen: dict[int, int] = {}  # per guild: reports other processes added
         self._clock = clock
-
-    async def setup(self) -> None:
-        await self._database.ensure_schema(_SCHEMA)
 
     def _lock(self, guild_id: int) -> asyncio.Lock:
         return self._locks.setdefault(guild_id, asyncio.Lock())
 
     async def add(self, *, guild_id: int, user_id: int, report: IntelReport) -> int:
-        """Save a report and index its passages; returns the report id."""
+        """Save a report and its passages in one transaction, and index them; returns the report id."""
         require_tenant(guild_id)
         chunks = report_chunks(report)
         vectors = await self._gate.run(self._embedder.embed, [text for _, text in chunks])
-        urls = " ".join(source.url for source in report.sources if source.url)
-        connection = self._database.connection
+        row = NewReport(
+            guild_id=guild_id, user_id=user_id, title=report.title[:300],
+            source_urls=[source.url for source in report.sources if source.url], depth=report.depth,
+            engine=report.engine.label, payload=report.model_dump_json(), fingerprint=report_fingerprint(report),
+            created_at=self._clock(),
+            chunks=[NewChunk(kind=kind, text=text, embedding=vector.astype(np.float32).tobytes())
+                    for (kind, text), vector in zip(chunks, vectors, strict=True)],
+        )
         async with self._lock(guild_id):
-            cursor = await connection.execute(
-                "INSERT INTO reports (guild_id, user_id, title, source_urls, depth, engine, payload, fingerprint,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (guild_id, user_id, report.title[:300], urls, report.depth, report.engine.label,
-                 report.model_dump_json(), report_fingerprint(report), self._clock()),
-            )
-            report_id = int(cursor.lastrowid or 0)
-            chunk_ids = []
-            for (kind, text), vector in zip(chunks, vectors, strict=True):
-                chunk_cursor = await connection.execute(
-                    "INSERT INTO report_chunks (report_id, guild_id, kind, text, embedding) VALUES (?, ?, ?, ?, ?)",
-                    (report_id, guild_id, kind, text, vector.astype(np.float32).tobytes()),
-                )
-                chunk_ids.append(int(chunk_cursor.lastrowid or 0))
-            await connection.commit()
+            report_id, chunk_ids = await self._rows.add(row)
             loaded = self._indexes.get(guild_id)
             if loaded is not None and chunk_ids:
                 await self._gate.run(loaded.add, np.asarray(chunk_ids, dtype=np.int64), vectors)
         return report_id
+
+    def on_change(self, event: ChangeEvent) -> None:
+        """Another process added a report: drop this guild's loaded passages (reloaded on next use)."""
+        if event.kind == "all":
+            self._indexes.clear()
+            for guild_id in self._changes_seen:
+                self._changes_seen[guild_id] += 1
+        elif event.kind == "report_added":
+            self._changes_seen[event.guild_id] = self._changes_seen.get(event.guild_id, 0) + 1
+            self._indexes.pop(event.guild_id, None)
 
     async def _index(self, guild_id: int) -> _GuildIndex:
         loaded = self._indexes.get(guild_id)
         if loaded is not None:
             self._indexes.move_to_end(guild_id)
             return loaded
-        async with self._database.connection.execute(
-            "SELECT id, embedding FROM report_chunks WHERE guild_id = ? ORDER BY id", (guild_id,)
-        ) as cursor:
-            rows = list(await cursor.fetchall())
+        changes_before = self._changes_seen.get(guild_id, 0)
+        rows = await self._rows.chunk_vectors(guild_id)
         dimension = await self._gate.run(lambda: self._embedder.dimension)
         index = _GuildIndex(dimension)
         if rows:
-            ids = np.asarray([row["id"] for row in rows], dtype=np.int64)
-            vectors = np.frombuffer(b"".join(row["embedding"] for row in rows), dtype=np.float32)
+            ids = np.asarray([row.chunk_id for row in rows], dtype=np.int64)
+            vectors = np.frombuffer(b"".join(row.embedding for row in rows), dtype=np.float32)
             await self._gate.run(index.add, ids, vectors.reshape(len(rows), dimension))
+        if self._changes_seen.get(guild_id, 0) != changes_before:
+            return index  # a report arrived while loading: serve this once, reload next time
         self._indexes[guild_id] = index
         while len(self._indexes) > self._max_loaded:
             self._indexes.popitem(last=False)
@@ -301,15 +270,9 @@ class ReportLibrary:
         if not found:
             return []
         similarity = dict(found)
-        marks = ",".join("?" * len(found))
-        async with self._database.connection.execute(
-            f"SELECT c.id, c.report_id, c.kind, c.text, r.title FROM report_chunks c "
-            f"JOIN reports r ON r.id = c.report_id WHERE c.guild_id = ? AND c.id IN ({marks})",
-            (guild_id, *similarity),
-        ) as cursor:
-            rows = await cursor.fetchall()
-        hits = [ChunkHit(report_id=row["report_id"], title=row["title"], kind=row["kind"], text=row["text"],
-                         similarity=similarity[row["id"]]) for row in rows]
+        rows = await self._rows.chunk_hits(guild_id, list(similarity))
+        hits = [ChunkHit(report_id=row.report_id, title=row.title, kind=row.kind, text=row.text,  # type: ignore[arg-type]
+                         similarity=similarity[row.chunk_id]) for row in rows]
         return sorted(hits, key=lambda hit: -hit.similarity)
 
     async def ask(self, *, guild_id: int, question: str, threshold: float = DEFAULT_ANSWER_THRESHOLD) -> Answer:
@@ -319,15 +282,11 @@ class ReportLibrary:
 
     async def summaries(self, guild_id: int, report_ids: set[int]) -> list[ReportSummary]:
         require_tenant(guild_id)
-        if not report_ids:
-            return []
-        marks = ",".join("?" * len(report_ids))
-        return await self._summaries(f"WHERE guild_id = ? AND id IN ({marks})", (guild_id, *report_ids))
+        return await self._rows.summaries(guild_id, sorted(report_ids))
 
     async def history(self, guild_id: int, *, limit: int = 10, offset: int = 0) -> list[ReportSummary]:
         require_tenant(guild_id)
-        return await self._summaries("WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-                                     (guild_id, limit, offset))
+        return await self._rows.history(guild_id, limit=limit, offset=offset)
 
     async def search_reports(self, *, guild_id: int, query: str, k: int = 24,
                              min_similarity: float = DEFAULT_SEARCH_FLOOR) -> list[ReportMatch]:
@@ -338,50 +297,25 @@ class ReportLibrary:
     async def find_id(self, guild_id: int, report: IntelReport) -> int | None:
         """The id this guild saved ``report`` under (by :func:`report_fingerprint`), or ``None``."""
         require_tenant(guild_id)
-        async with self._database.connection.execute(
-            "SELECT id FROM reports WHERE guild_id = ? AND fingerprint = ? ORDER BY id DESC LIMIT 1",
-            (guild_id, report_fingerprint(report)),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else None
+        return await self._rows.find_by_fingerprint(guild_id, report_fingerprint(report))
 
     async def latest_id(self, guild_id: int) -> int:
         """The newest report id of this guild, 0 when it has none."""
         require_tenant(guild_id)
-        async with self._database.connection.execute(
-            "SELECT MAX(id) FROM reports WHERE guild_id = ?", (guild_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
+        return await self._rows.latest_id(guild_id)
 
     async def count(self, guild_id: int) -> int:
         require_tenant(guild_id)
-        async with self._database.connection.execute(
-            "SELECT COUNT(*) FROM reports WHERE guild_id = ?", (guild_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
-    async def _summaries(self, where: str, params: tuple[object, ...]) -> list[ReportSummary]:
-        async with self._database.connection.execute(
-            f"SELECT id, title, source_urls, depth, engine, created_at FROM reports {where}", params
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [ReportSummary(report_id=row["id"], title=row["title"], source_urls=row["source_urls"].split(),
-                              depth=row["depth"], engine=row["engine"], created_at=row["created_at"])
-                for row in rows]
+        return await self._rows.count(guild_id)
 
     async def get(self, guild_id: int, report_id: int) -> IntelReport:
         """A stored report of this guild; another guild's id is simply not found."""
         require_tenant(guild_id)
-        async with self._database.connection.execute(
-            "SELECT payload FROM reports WHERE guild_id = ? AND id = ?", (guild_id, report_id)
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        payload = await self._rows.payload(guild_id, report_id)
+        if payload is None:
             raise ReportNotFoundError(report_id)
         try:
-            return IntelReport.model_validate_json(row["payload"])
+            return IntelReport.model_validate_json(payload)
         except ValidationError as exc:
             _log.warning("report %s of guild %s no longer validates", report_id, guild_id)
             raise ReportNotFoundError(report_id) from exc

@@ -14,7 +14,6 @@ from core.cache import SemanticCache
 from core.cache.judge import HitJudge, NoJudge
 from core.cache.learned import LearnedDecider
 from core.cooldown import UserCooldowns
-from core.db import Database
 from core.embedder import Embedder, build_embedder
 from core.engine.local import LocalEngine
 from core.errors import GateClosedError
@@ -31,6 +30,7 @@ from core.queue import AnalysisQueue
 from core.reports import ReportLibrary
 from core.service import IntelService
 from core.settings import Settings
+from core.storage import Storage
 
 __all__ = ["IntelRuntime"]
 
@@ -59,8 +59,8 @@ class IntelRuntime:
         self._url_guard = url_guard
         self.gate = WorkerGate(max_workers=settings.worker_threads)
         self.embedder: Embedder = embedder or build_embedder(settings)
-        self.database = Database(settings.database_path)
-        self.guild_settings = GuildSettingsStore(self.database, settings)
+        self.storage = Storage.from_settings(settings)  # SQLite, or PostgreSQL when DATABASE_URL is set
+        self.guild_settings = GuildSettingsStore(self.storage.guild_settings, settings)
         self.metrics = Metrics()  # the process's registry; the bot serves it when METRICS_PORT is set
         self.service: IntelService | None = None
         self.cache: SemanticCache | None = None
@@ -87,13 +87,13 @@ class IntelRuntime:
             await self._release()
             raise
         self.started_at = time.time()
-        _log.info("engine ready (data in %s)", self.settings.data_dir)
+        _log.info("engine ready (data in %s, database: %s)", self.settings.data_dir, self.storage.kind)
 
     async def _open_parts(self) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.gate.start()
-        await self.database.open()
-        await self.guild_settings.setup()
+        await self.storage.open()
+        self.storage.subscribe(self.guild_settings.on_change)
         await self.gate.run(_limit_native_threads)
         # Load the model now, off the loop, so the first request does not pay for it.
         await self.gate.run(lambda: self.embedder.dimension)
@@ -103,15 +103,16 @@ class IntelRuntime:
         await self.gate.run(decider.warm_up)
         judge: HitJudge = NoJudge() if self.llm is None else LLMHitJudge(self.llm, guild_settings=self.guild_settings)
         self.cache = SemanticCache.from_settings(
-            self.settings, database=self.database, gate=self.gate, embedder=self.embedder,
+            self.settings, storage=self.storage, gate=self.gate, embedder=self.embedder,
             guild_settings=self.guild_settings, decider=decider, judge=judge, metrics=self.metrics,
         )
         await self.cache.setup()
+        self.storage.subscribe(self.cache.on_change)
         self.reports = ReportLibrary(
-            self.database, embedder=self.embedder, gate=self.gate,
+            self.storage.reports, embedder=self.embedder, gate=self.gate,
             max_loaded_guilds=self.settings.cache_max_loaded_guilds,
         )
-        await self.reports.setup()
+        self.storage.subscribe(self.reports.on_change)
         self.service = IntelService(
             settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm,
             cooldowns=UserCooldowns(), cache=self.cache, reports=self.reports, embedder=self.embedder,
@@ -127,8 +128,7 @@ class IntelRuntime:
         if not self.settings.llm_enabled:
             _log.info("no LLM configured: reports use the local engine")
             return None
-        ledger = SpendLedger(self.database)
-        await ledger.setup()
+        ledger = SpendLedger(self.storage.spend)
         key = self.settings.llm_api_key
         client = HttpChatClient(
             base_url=self.settings.llm_base_url, api_key=key.get_secret_value() if key else None
@@ -157,4 +157,4 @@ class IntelRuntime:
         if self.cache is not None:
             await self.cache.close()  # writes changed indexes: needs the gate, so before it closes
         await self.gate.close()
-        await self.database.close()
+        await self.storage.close()

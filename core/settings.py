@@ -55,6 +55,10 @@ class Settings(BaseSettings):
 
     # --- Storage, logging, workers -------------------------------------------------------------
     data_dir: Path = Path("./data")
+    # Unset: SQLite at DATA_DIR/intel.db (one process).  postgresql://user:pass@host:5432/db: PostgreSQL,
+    # shared by every bot process (see docs/storage.md).
+    database_url: SecretStr | None = None
+    database_pool_size: int = Field(default=10, ge=1, le=200)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_json: bool = False
     worker_threads: int = Field(default=2, ge=1, le=64)
@@ -120,6 +124,18 @@ class Settings(BaseSettings):
             return None
         if "://" not in value:
             raise ValueError("must be an absolute URL such as https://example.com")
+        return value
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _postgres_url(cls, value: object) -> object:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if not isinstance(value, str) or not value.strip():
+            return None if isinstance(value, str) else value
+        value = value.strip()
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a PostgreSQL URL such as postgresql://user:password@host:5432/intel")
         return value
 
     @field_validator("discord_token", "llm_api_key", mode="before")

@@ -1,8 +1,8 @@
 """A guild's loaded semantic layer: its vectors plus, per entry, what the decision step needs.
 
-The per-entry side (namespace, query text, expiry) is a mirror of SQLite rows, kept so that one
+The per-entry side (namespace, query text, expiry) is a mirror of database rows, kept so that one
 gate job can embed, search, filter to the namespace and decide without a database round trip in
-between.  SQLite stays the truth: a chosen entry is read back from its row (with an expiry check)
+between.  The database stays the truth: a chosen entry is read back from its row (with an expiry check)
 before it is served.
 """
 

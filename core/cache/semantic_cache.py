@@ -1,12 +1,12 @@
 """The per-guild semantic cache: an exact layer, a semantic layer, and a decision step.
 
-A lookup first tries the exact layer (a hash of the normalised query, one SQLite read, no
+A lookup first tries the exact layer (a hash of the normalised query, one database read, no
 embedding).  On a miss, one gate job embeds the query, searches this guild's FAISS index, keeps
 the nearest live entries of the namespace and asks the :class:`~core.cache.decision.HitDecider`
-which (if any) to serve.  The chosen row is read back from SQLite, its payload validated against
+which (if any) to serve.  The chosen row is read back from the database, its payload validated against
 the caller's pydantic model, and its expiry refreshed.
 
-Durability: a store commits its rows first (SQLite is the truth), then updates the in-memory
+Durability: a store commits its rows first (the database is the truth, SQLite or PostgreSQL), then updates the in-memory
 index.  Index files are written on a debounce, when a guild is unloaded and at close; a load
 reconciles the file with the rows (adds rows it lacks, drops ids that are gone), so a crash or a
 corrupt file costs a rebuild, never an entry.  See ``docs/cache.md``.
@@ -30,16 +30,15 @@ from core.cache.decision import Candidate, Decision, HitDecider, ThresholdDecide
 from core.cache.guild_index import GuildIndex, IndexedEntry
 from core.cache.judge import HitJudge, NoJudge
 from core.cache.keys import query_key, verbatim_key
-from core.cache.metadata import MetadataStore, SqliteMetadataStore
 from core.cache.models import CacheHit, CacheStats, EntryRow, HitKind, NewEntry, StoreItem, StoreOutcome
 from core.cache.vector_index import APPROXIMATE_FROM, FaissVectorIndex
-from core.db import Database
 from core.embedder import Embedder
 from core.errors import CacheClosedError
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore, Strictness
 from core.metrics import Metrics
 from core.settings import Settings
+from core.storage import CacheRows, ChangeEvent, Storage
 from core.tenants import require_tenant
 
 __all__ = ["SemanticCache", "schema_version_of", "type_tag_of"]
@@ -83,7 +82,7 @@ class SemanticCache:
     def __init__(
         self,
         *,
-        database: Database,
+        metadata: CacheRows,
         gate: WorkerGate,
         embedder: Embedder,
         guild_settings: GuildSettingsStore,
@@ -97,7 +96,6 @@ class SemanticCache:
         flush_interval_seconds: float = 30.0,
         approximate_from: int = APPROXIMATE_FROM,
         clock: Callable[[], float] = time.time,
-        metadata: MetadataStore | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self._gate = gate
@@ -113,12 +111,13 @@ class SemanticCache:
         self._flush_interval = flush_interval_seconds
         self._approximate_from = approximate_from
         self._clock = clock
-        self._metadata: MetadataStore = metadata or SqliteMetadataStore(database)
+        self._metadata = metadata
         self._metrics = metrics
         self._loaded: OrderedDict[int, GuildIndex] = OrderedDict()
         self._last_flush: dict[int, float] = {}
         self._write_locks: dict[int, asyncio.Lock] = {}
         self._load_locks: dict[int, asyncio.Lock] = {}
+        self._changes_seen: dict[int, int] = {}  # per guild: announcements from other processes
         self._dimension = 0
         self._closed = False
         self._recent_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -126,19 +125,18 @@ class SemanticCache:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, database: Database, gate: WorkerGate, embedder: Embedder,
+        cls, settings: Settings, *, storage: Storage, gate: WorkerGate, embedder: Embedder,
         guild_settings: GuildSettingsStore, decider: HitDecider | None = None, judge: HitJudge | None = None,
         metrics: Metrics | None = None,
     ) -> SemanticCache:
         return cls(
-            database=database, gate=gate, embedder=embedder, guild_settings=guild_settings,
+            metadata=storage.cache, gate=gate, embedder=embedder, guild_settings=guild_settings,
             directory=settings.data_dir / "cache", capacity=settings.cache_capacity,
             max_loaded_guilds=settings.cache_max_loaded_guilds, decider=decider, judge=judge, metrics=metrics,
         )
 
     async def setup(self) -> None:
-        """Create the tables and the index directory; learn the embedding dimension (loads the model)."""
-        await self._metadata.setup()
+        """Create the index directory; learn the embedding dimension (loads the model)."""
         await self._gate.run(self._directory.mkdir, parents=True, exist_ok=True)
         self._dimension = await self._gate.run(lambda: self._embedder.dimension)
 
@@ -407,6 +405,22 @@ class SemanticCache:
         if index is not None and entry_ids:
             await self._gate.run(index.apply, added=[], removed=list(entry_ids))
 
+    def on_change(self, event: ChangeEvent) -> None:
+        """Another process changed this guild's rows: drop what this one holds in memory for it.
+
+        A dropped index is reloaded on next use and reconciled with the rows (docs/storage.md).
+        """
+        if event.kind == "all":
+            self._loaded.clear()
+            self._last_flush.clear()
+            for guild_id in self._changes_seen:
+                self._changes_seen[guild_id] += 1
+        elif event.kind in ("cache_stored", "cache_forgotten", "cache_cleared"):
+            self._changes_seen[event.guild_id] = self._changes_seen.get(event.guild_id, 0) + 1
+            if self._loaded.pop(event.guild_id, None) is not None:
+                self._last_flush.pop(event.guild_id, None)
+                _log.debug("guild %s cache index dropped: %s by another process", event.guild_id, event.kind)
+
     # --- stats --------------------------------------------------------------------------------
 
     async def stats(self, guild_id: int) -> CacheStats:
@@ -433,7 +447,10 @@ class SemanticCache:
         async with self._load_locks.setdefault(guild_id, asyncio.Lock()):
             index = self._loaded.get(guild_id)
             if index is None:
+                changes_before = self._changes_seen.get(guild_id, 0)
                 index = await self._load(guild_id)
+                if self._changes_seen.get(guild_id, 0) != changes_before:
+                    return index  # rows changed while loading: serve this once, reload next time
                 self._loaded[guild_id] = index
                 self._last_flush[guild_id] = time.monotonic()
         await self._unload_beyond_bound()

@@ -1,6 +1,6 @@
 """One guild's vectors: a small protocol and its FAISS implementation.
 
-:class:`FaissVectorIndex` keeps inner-product vectors keyed by SQLite row ids, so any index can
+:class:`FaissVectorIndex` keeps inner-product vectors keyed by database row ids, so any index can
 be rebuilt from the rows.  Its layout follows its size:
 
 - below ``approximate_from`` entries (default 20,000; the default guild capacity is 5,000) an

@@ -1,20 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from core.db import Database
 from core.embedder import Embedder
 from core.gate import WorkerGate
 from core.models import IntelReport
 from core.reports import ReportLibrary, ReportNotFoundError
+from core.storage import Storage
+from tests.conftest import OpenStorage
 from tests.report_factory import url_report
 
 GUILD, OTHER_GUILD = 111, 222
-
-
 
 
 def _report(title: str, url: str, summary: str, evidence: list[str]) -> IntelReport:
@@ -36,12 +32,9 @@ COFFEE = _report(
 
 
 @pytest.fixture
-async def library(tmp_path: Path, embedder: Embedder,
-                  gate: WorkerGate) -> AsyncIterator[ReportLibrary]:
-    async with Database(tmp_path / "intel.db") as database:
-        reports = ReportLibrary(database, embedder=embedder, gate=gate)
-        await reports.setup()
-        yield reports
+async def library(storage: Storage, embedder: Embedder, gate: WorkerGate) -> ReportLibrary:
+    """A report library on each storage backend (SQLite and PostgreSQL)."""
+    return ReportLibrary(storage.reports, embedder=embedder, gate=gate)
 
 
 async def test_ask_cites_the_report_that_answers(library: ReportLibrary) -> None:
@@ -80,16 +73,13 @@ async def test_history_lists_newest_first_and_get_is_guild_scoped(library: Repor
         await library.get(OTHER_GUILD, first)
 
 
-async def test_index_is_rebuilt_from_rows_after_restart(tmp_path: Path, embedder: Embedder,
+async def test_index_is_rebuilt_from_rows_after_restart(open_storage: OpenStorage, embedder: Embedder,
                                                         gate: WorkerGate) -> None:
-    path = tmp_path / "intel.db"
-    async with Database(path) as database:
-        reports = ReportLibrary(database, embedder=embedder, gate=gate)
-        await reports.setup()
-        solar_id = await reports.add(guild_id=GUILD, user_id=1, report=SOLAR)
-    async with Database(path) as database:
-        reopened = ReportLibrary(database, embedder=embedder, gate=gate)
-        await reopened.setup()
-        hits = await reopened.search(guild_id=GUILD, query="midday curtailment of solar output")
+    storage = await open_storage()
+    reports = ReportLibrary(storage.reports, embedder=embedder, gate=gate)
+    solar_id = await reports.add(guild_id=GUILD, user_id=1, report=SOLAR)
+    await storage.close()
+    reopened = ReportLibrary((await open_storage()).reports, embedder=embedder, gate=gate)
+    hits = await reopened.search(guild_id=GUILD, query="midday curtailment of solar output")
     assert hits and hits[0].report_id == solar_id
     assert "curtail" in hits[0].text

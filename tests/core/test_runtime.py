@@ -52,8 +52,7 @@ async def test_close_during_start_closes_everything_start_opened(
 
     assert runtime.gate.closed
     assert runtime.service is None
-    with pytest.raises(RuntimeError, match="not open"):
-        _ = runtime.database.connection
+    assert not runtime.storage.backend.is_open
 
 
 async def test_close_while_the_database_is_opening_leaves_it_closed(
@@ -62,14 +61,14 @@ async def test_close_while_the_database_is_opening_leaves_it_closed(
     """The SIGTERM-during-start-up race: close() runs before open() has a connection to close."""
     runtime = IntelRuntime(settings, embedder=embedder)
     opening, release = asyncio.Event(), asyncio.Event()
-    real_open = runtime.database.open
+    real_open = runtime.storage.open
 
     async def slow_open() -> None:
         opening.set()
         await release.wait()
         await real_open()
 
-    runtime.database.open = slow_open  # type: ignore[method-assign]
+    runtime.storage.open = slow_open  # type: ignore[method-assign]
     starting = asyncio.create_task(runtime.start())
     await opening.wait()
     await runtime.close()
@@ -77,8 +76,7 @@ async def test_close_while_the_database_is_opening_leaves_it_closed(
     with pytest.raises(GateClosedError):
         await starting
 
-    with pytest.raises(RuntimeError, match="not open"):
-        _ = runtime.database.connection
+    assert not runtime.storage.backend.is_open
 
 
 async def test_runtime_starts_and_closes_idempotently(settings: Settings, embedder: Embedder) -> None:

@@ -11,11 +11,11 @@ import pytest
 from pydantic import BaseModel
 
 from core.cache import SemanticCache
-from core.db import Database
 from core.embedder import Embedder
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
 from core.settings import Settings
+from core.storage import Storage
 
 
 class Answer(BaseModel):
@@ -59,7 +59,7 @@ class CountingEmbedder:
 
 
 class CacheHarness:
-    """Opens a database, guild settings and a cache on ``data_dir``; can close and reopen them (a restart)."""
+    """Opens storage (SQLite), guild settings and a cache on ``data_dir``; can close and reopen them (a restart)."""
 
     def __init__(
         self, settings: Settings, gate: WorkerGate, embedder: Embedder, clock: MovableClock
@@ -69,7 +69,7 @@ class CacheHarness:
         self.embedder = CountingEmbedder(embedder)
         self.clock = clock
         self.options: dict[str, Any] = {}
-        self.database: Database | None = None
+        self.storage: Storage | None = None
         self.guild_settings: GuildSettingsStore | None = None
         self.cache: SemanticCache | None = None
 
@@ -79,12 +79,11 @@ class CacheHarness:
 
     async def open(self, **options: Any) -> SemanticCache:
         self.options = {**self.options, **options}
-        self.database = Database(self.settings.database_path)
-        await self.database.open()
-        self.guild_settings = GuildSettingsStore(self.database, self.settings)
-        await self.guild_settings.setup()
+        self.storage = Storage.from_settings(self.settings)
+        await self.storage.open()
+        self.guild_settings = GuildSettingsStore(self.storage.guild_settings, self.settings)
         self.cache = SemanticCache(
-            database=self.database, gate=self.gate, embedder=self.embedder, guild_settings=self.guild_settings,
+            metadata=self.storage.cache, gate=self.gate, embedder=self.embedder, guild_settings=self.guild_settings,
             directory=self.cache_dir, clock=self.clock, **self.options,
         )
         await self.cache.setup()
@@ -93,9 +92,9 @@ class CacheHarness:
     async def close(self) -> None:
         if self.cache is not None:
             await self.cache.close()
-        if self.database is not None:
-            await self.database.close()
-        self.cache = self.database = None
+        if self.storage is not None:
+            await self.storage.close()
+        self.cache = self.storage = None
 
     async def restart(self, **options: Any) -> SemanticCache:
         await self.close()

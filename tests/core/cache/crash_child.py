@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from core.cache import SemanticCache
-from core.db import Database
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
 from core.settings import Settings
+from core.storage import Storage
 from tests.core.cache.conftest import Answer
 
 NS = "crash:v1"
@@ -49,18 +49,17 @@ def entry_text(number: int) -> str:
     return f"crash entry number {number}"
 
 
-async def open_cache(data_dir: Path, gate: WorkerGate) -> tuple[Database, SemanticCache]:
+async def open_cache(data_dir: Path, gate: WorkerGate) -> tuple[Storage, SemanticCache]:
     settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
-    database = Database(settings.database_path)
-    await database.open()
-    guild_settings = GuildSettingsStore(database, settings)
-    await guild_settings.setup()
+    storage = Storage.from_settings(settings)
+    await storage.open()
+    guild_settings = GuildSettingsStore(storage.guild_settings, settings)
     cache = SemanticCache(
-        database=database, gate=gate, embedder=HashEmbedder(), guild_settings=guild_settings,
+        metadata=storage.cache, gate=gate, embedder=HashEmbedder(), guild_settings=guild_settings,
         directory=data_dir / "cache", flush_interval_seconds=0.0, max_loaded_guilds=2,
     )
     await cache.setup()
-    return database, cache
+    return storage, cache
 
 
 async def store_forever(data_dir: Path, first_number: int) -> None:

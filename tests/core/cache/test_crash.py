@@ -78,7 +78,7 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_store(tmp_path: Path) ->
         number = await run_child_until_killed(data_dir, number, lines_before_kill=chooser.randint(3, 25), seen=seen)
 
     async with WorkerGate(max_workers=2) as gate:
-        database, cache = await open_cache(data_dir, gate)
+        storage, cache = await open_cache(data_dir, gate)
         try:
             for entry_id, (guild_id, stored_number) in seen.stores.items():
                 if entry_id in seen.maybe_forgotten:
@@ -86,14 +86,11 @@ async def test_sigkill_mid_stream_loses_no_acknowledged_store(tmp_path: Path) ->
                 hit = await cache.lookup(guild_id, NS, entry_text(stored_number), model=Answer)
                 assert hit is not None and (hit.entry_id, hit.value.text) == (entry_id, str(stored_number))
             for guild_id in GUILDS:
-                async with database.connection.execute(
-                    "SELECT id FROM cache_entries WHERE guild_id = ? AND embedding IS NOT NULL", (guild_id,)
-                ) as cursor:
-                    rows = {row[0] for row in await cursor.fetchall()}
+                rows = {row.entry_id for row in await storage.cache.index_rows(guild_id)}
                 assert await cache.indexed_entry_ids(guild_id) == rows
         finally:
             await cache.close()
-            await database.close()
+            await storage.close()
     assert len(seen.stores) > KILLS * 3
 
 

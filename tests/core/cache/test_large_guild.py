@@ -76,9 +76,9 @@ async def test_large_guild_index_file_behind_the_rows_is_reconciled_on_restart(h
     for entry_id in gone:  # leaves 50: below the switch size, and the file is not rewritten
         await cache.forget(GUILD, entry_id)
     harness.cache = None  # a crash: nothing flushed
-    assert harness.database is not None
-    await harness.database.close()
-    harness.database = None
+    assert harness.storage is not None
+    await harness.storage.close()
+    harness.storage = None
 
     cache = await harness.open(approximate_from=SWITCH_AT)
 

@@ -319,9 +319,9 @@ async def test_corrupt_embedding_row_is_left_out_of_the_index_but_found_exactly(
     await harness.close()
     (harness.cache_dir / f"{GUILD}.faiss").unlink()
     cache = await harness.open()
-    assert harness.database is not None
-    await harness.database.connection.execute("UPDATE cache_entries SET embedding = x'0102' WHERE id = ?", (broken,))
-    await harness.database.connection.commit()
+    assert harness.storage is not None
+    async with harness.storage.backend.transaction() as tx:
+        await tx.execute("UPDATE cache_entries SET embedding = $1 WHERE id = $2", b"\x01\x02", broken)
 
     exact = await cache.lookup(GUILD, NS, QUESTION, model=Answer)
 

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from core.db import Database
 from core.embedder import Embedder
 from core.gate import WorkerGate
 from core.llm import BreakerPolicy, HttpChatClient, LLMBackend, Retrier, RetryPolicy, SpendLedger
 from core.settings import Settings
+from core.storage import Storage
+from core.storage.sqlite import SqliteBackend
 from tests.fakes.fake_llm import FakeLLM, fake_llm
 
 __all__ = ["ManualClock", "RecordingSleep", "fake_llm"]
@@ -77,9 +78,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "data" / "intel.db") as db:
-        yield db
+async def database(tmp_path: Path) -> AsyncIterator[Storage]:
+    async with Storage(SqliteBackend(tmp_path / "data" / "intel.db")) as storage:
+        yield storage
 
 
 BackendFactory = Callable[..., Awaitable[LLMBackend]]
@@ -89,7 +90,7 @@ BackendFactory = Callable[..., Awaitable[LLMBackend]]
 async def make_backend(
     tmp_path: Path,
     fake_llm: FakeLLM,
-    database: Database,
+    database: Storage,
     embedder: Embedder,
     gate: WorkerGate,
     sleep: RecordingSleep,
@@ -101,8 +102,7 @@ async def make_backend(
     async def build(*, breaker_policy: BreakerPolicy | None = None, max_attempts: int = 4,
                     **overrides: Any) -> LLMBackend:
         settings = llm_settings(tmp_path, fake_llm, **overrides)
-        ledger = SpendLedger(database)
-        await ledger.setup()
+        ledger = SpendLedger(database.spend)
         backend = LLMBackend(
             settings=settings,
             client=HttpChatClient(base_url=settings.llm_base_url, api_key="test-key"),

@@ -6,21 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from core.db import Database
 from core.errors import BudgetExceededError
 from core.llm import PriceTable, SpendLedger
 from core.llm.client import Usage
+from core.storage import Storage
+from core.storage.sqlite import SqliteBackend
 from tests.core.llm.conftest import ManualClock
 
 DAY_ONE = 1_717_200_000.0  # 2024-06-01 00:00 UTC
 
 
-async def open_ledger(path: Path, clock: ManualClock) -> tuple[Database, SpendLedger]:
-    database = Database(path)
+async def open_ledger(path: Path, clock: ManualClock) -> tuple[Storage, SpendLedger]:
+    database = Storage(SqliteBackend(path))
     await database.open()
-    ledger = SpendLedger(database, clock=clock)
-    await ledger.setup()
-    return database, ledger
+    return database, SpendLedger(database.spend, clock=clock)
 
 
 async def test_spend_is_summed_per_guild_and_day(tmp_path: Path) -> None:
