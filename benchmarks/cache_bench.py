@@ -163,7 +163,7 @@ class OpenCache:
         guild_settings = GuildSettingsStore(self.storage.guild_settings, self.settings)
         await guild_settings.update(GUILD, cache_similarity_threshold=0.85)
         self.cache = SemanticCache(
-            metadata=self.storage.cache, gate=self.gate, embedder=self.embedder,  # type: ignore[arg-type]
+            metadata=self.storage.cache, feedback=self.storage.feedback, gate=self.gate, embedder=self.embedder,  # type: ignore[arg-type]
             guild_settings=guild_settings, directory=self.settings.data_dir / "cache", **self.options,  # type: ignore[arg-type]
         )
         await self.cache.setup()

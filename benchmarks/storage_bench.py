@@ -113,7 +113,7 @@ async def measure(storage: Storage, directory: Path, *, guilds: int, entries: in
     rng = random.Random(11)
     async with WorkerGate(max_workers=2) as gate:
         guild_settings = GuildSettingsStore(storage.guild_settings, settings)
-        cache = SemanticCache(metadata=storage.cache, gate=gate, embedder=NoModel(), guild_settings=guild_settings,
+        cache = SemanticCache(metadata=storage.cache, feedback=storage.feedback, gate=gate, embedder=NoModel(), guild_settings=guild_settings,
                               directory=directory / "cache", max_loaded_guilds=64)
         await cache.setup()
         chosen = rng.sample(range(FIRST_GUILD, FIRST_GUILD + guilds), min(samples, guilds))

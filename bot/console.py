@@ -86,6 +86,7 @@ Commands (the same as in Discord):
   /intel history           list the console's reports, newest first
   /intel search <words>    find the console's reports about something
   /cache stats             entries and hit rates of the console's cache
+  /cache wrong             the last answer served from the cache was wrong: forget it, never match it again
   /settings show           the settings in force for the console
   /help   show this help
   /quit   leave (Ctrl-D and Ctrl-C work too)
@@ -100,7 +101,9 @@ _COMMAND_ALIASES = {
     "help": "help", "quit": "quit", "exit": "quit",
 }
 # The subcommands each group takes on the console (the first is the default when none is given).
-_SUBCOMMANDS: dict[str, tuple[str, ...]] = {"intel": ("history", "search"), "cache": ("stats",), "settings": ("show",)}
+_SUBCOMMANDS: dict[str, tuple[str, ...]] = {
+    "intel": ("history", "search"), "cache": ("stats", "wrong"), "settings": ("show",),
+}
 CommandName = Literal["autointel", "ask", "intel", "cache", "settings", "help", "quit"]
 _MAX_PATH_CHARS = 1024
 _NONE_FOUND = Text("(none found)", style="dim")
@@ -280,7 +283,7 @@ def _title_panel(report: IntelReport) -> Panel:
 
 
 def _cache_line(hit: CacheHitInfo) -> str:
-    return f"Served from cache ({hit.describe()})"
+    return f"Served from cache ({hit.describe()}); wrong answer? type /cache wrong"
 
 
 def _insights(report: IntelReport) -> RenderableType:
@@ -418,6 +421,7 @@ def render_cache_stats(stats: CacheStats) -> RenderableType:
         ("Last 7 days", f"{stats.hits_7d} hits of {stats.lookups_7d} lookups"),
         ("Size on disk", f"{stats.size_bytes:,} bytes"),
         ("Removed", f"{stats.evictions} evicted, {stats.expired} expired, {stats.stale} stale"),
+        ("Reported wrong", f"{stats.wrong_answers} (never matched again)"),
     ]
     for name, value in rows:
         table.add_row(Text(name), Text(value))
@@ -480,6 +484,10 @@ class _Output:
 
     def help(self) -> None:
         self.chat.print(Text(HELP_TEXT), end="")
+
+    def line(self, text: str) -> None:
+        """A one-line confirmation (stderr with ``--json``, so stdout stays parseable)."""
+        self.chat.print(Text(text))
 
 
 class _ProgressDisplay:
@@ -569,6 +577,8 @@ class _LazyRuntime:
         self.settings = settings
         self._output = output
         self._runtime: IntelRuntime | None = None
+        self.last_cache_hit: CacheHitInfo | None = None
+        """The last reply served from the cache in this session (what ``/cache wrong`` reports)."""
 
     async def __aenter__(self) -> _LazyRuntime:
         return self
@@ -629,6 +639,7 @@ async def _autointel(runtimes: _LazyRuntime, command: ConsoleCommand, output: _O
     )
     with _ProgressDisplay(output.stderr) as display:
         result = await runtime.service.autointel(request, progress=display)
+    runtimes.last_cache_hit = result.cache_hit
     output.result(result)
 
 
@@ -643,6 +654,7 @@ async def _ask(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Output)
     from core.service import AskRequest  # loaded with the runtime, see _LazyRuntime.get
 
     result = await service.ask(AskRequest(guild_id=CONSOLE_TENANT_ID, user_id=CONSOLE_USER_ID, question=command.target))
+    runtimes.last_cache_hit = result.cache_hit
     output.model(result.answer, render_answer(result.answer, notices=result.notices))
 
 
@@ -654,6 +666,17 @@ async def _intel(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Outpu
         return
     history = await service.report_history(CONSOLE_TENANT_ID, limit=50)
     output.model(history, render_history(history))
+
+
+async def _cache_wrong(runtimes: _LazyRuntime, output: _Output) -> None:
+    """``/cache wrong``: the console's "Wrong answer?" button, for the last cached reply."""
+    hit = runtimes.last_cache_hit
+    if hit is None:
+        raise InputError("No answer in this session came from the cache; nothing to report.")
+    marked = await (await _service(runtimes)).report_wrong_answer(CONSOLE_TENANT_ID, user_id=CONSOLE_USER_ID, hit=hit)
+    runtimes.last_cache_hit = None
+    output.line(f"Cache entry #{hit.entry_id} forgotten; this request will not be answered with it again."
+                if marked else "That cached answer is already gone; nothing more to do.")
 
 
 async def _cache_stats(runtimes: _LazyRuntime, output: _Output) -> None:
@@ -671,6 +694,8 @@ async def _dispatch(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Ou
         await _ask(runtimes, command, output)
     elif command.name == "intel":
         await _intel(runtimes, command, output)
+    elif command.name == "cache" and command.subcommand == "wrong":
+        await _cache_wrong(runtimes, output)
     elif command.name == "cache":
         await _cache_stats(runtimes, output)
     elif command.name == "settings":

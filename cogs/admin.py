@@ -247,6 +247,7 @@ def render_cache_stats(stats: CacheStats) -> discord.Embed:
     embed.add_field(name="Last 7 days", value=_hit_rate(stats.hits_7d, stats.lookups_7d), inline=False)
     embed.add_field(name="Size on disk", value=format_bytes(stats.size_bytes))
     embed.add_field(name="Removed", value=f"{stats.evictions} evicted, {stats.expired} expired, {stats.stale} stale")
+    embed.add_field(name="Reported wrong", value=f"{stats.wrong_answers} (never matched again)")
     embed.set_footer(text="/cache forget entry_id:N removes the report shown as 'cache entry #N'")
     return embed
 

@@ -18,6 +18,7 @@ from cogs.checks import tenant_of
 from cogs.intel import open_report
 from cogs.render import Page, render_answer
 from cogs.views import PagedView
+from cogs.wrong_answer import wrong_answer_handler
 from core.service import AskRequest
 
 if TYPE_CHECKING:
@@ -53,7 +54,9 @@ class AskCog(commands.Cog, name="Ask"):
         content, embed = render_answer(result)
         choices = [(citation.report_id, f"Open #{citation.report_id}") for citation in result.answer.citations]
         view = PagedView([Page(embeds=[embed], open_choices=choices)], owner_id=interaction.user.id,
-                         timeout=self.bot.settings.discord_view_timeout_seconds, on_open=self._open)
+                         timeout=self.bot.settings.discord_view_timeout_seconds, on_open=self._open,
+                         on_wrong_answer=wrong_answer_handler(self.bot, tenant_id=request.guild_id,
+                                                              hit=result.cache_hit))
         await interaction.edit_original_response(
             content=content, embed=embed, allowed_mentions=_NO_MENTIONS, view=view if view.has_items else None
         )

@@ -21,6 +21,7 @@ from discord.ext import commands
 from cogs.checks import tenant_of
 from cogs.render import DiscordLimits, discord_text, render_report
 from cogs.views import PagedView
+from cogs.wrong_answer import wrong_answer_handler
 from core.errors import CooldownError, UnsupportedInputError
 from core.inputs import Attachment, FileInfo, InputLimits, check_request_input
 from core.progress import Progress
@@ -174,6 +175,7 @@ class AutointelCog(commands.Cog, name="Autointel"):
         view = PagedView(
             rendered.pages, owner_id=request.user_id, timeout=self.bot.settings.discord_view_timeout_seconds,
             on_refresh=lambda click: self._refresh(click, request),
+            on_wrong_answer=wrong_answer_handler(self.bot, tenant_id=request.guild_id, hit=result.cache_hit),
         )
         await editor.finish(
             content=rendered.content[: DiscordLimits.CONTENT],

@@ -1,7 +1,8 @@
-"""Buttons under the bot's messages: Previous/Next pages, Open a report, Refresh.
+"""Buttons under the bot's messages: Previous/Next pages, Open a report, Refresh, Wrong answer?.
 
 Every view here belongs to the user who ran the command: anyone else who clicks gets a short
-ephemeral refusal and nothing changes.  A view stops after ``timeout`` seconds without a click
+ephemeral refusal and nothing changes.  The one exception is "Wrong answer?" under a cached reply,
+which members with Manage Server may use too (they look after the server's cache).  A view stops after ``timeout`` seconds without a click
 (``DISCORD_VIEW_TIMEOUT_SECONDS``) and then edits its message to show its buttons disabled, so a
 dead button never looks alive.  Errors in a button's work go to the same handler as commands'.
 
@@ -30,6 +31,8 @@ _MAX_OPEN_BUTTONS = 5
 
 OpenReport = Callable[[discord.Interaction, int], Awaitable[None]]
 Refresh = Callable[[discord.Interaction], Awaitable[None]]
+WrongAnswer = Callable[[discord.Interaction], Awaitable[None]]
+WRONG_ANSWER_ID = "intel:wrong-answer"
 
 
 class OwnerOnlyView(discord.ui.View):
@@ -45,7 +48,7 @@ class OwnerOnlyView(discord.ui.View):
         self._message_interaction = interaction
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        if interaction.user.id == self.owner_id:
+        if interaction.user.id == self.owner_id or _manager_on_wrong_answer(interaction):
             return True
         await interaction.response.send_message(NOT_YOURS_MESSAGE, ephemeral=True, allowed_mentions=_NO_MENTIONS)
         return False
@@ -76,7 +79,9 @@ class PagedView(OwnerOnlyView):
         timeout: float,
         on_open: OpenReport | None = None,
         on_refresh: Refresh | None = None,
+        on_wrong_answer: WrongAnswer | None = None,
     ) -> None:
+        """``on_wrong_answer``: given for a reply served from the cache (adds "Wrong answer?")."""
         super().__init__(owner_id=owner_id, timeout=timeout)
         if not pages:
             raise ValueError("a paged view needs at least one page")
@@ -84,6 +89,7 @@ class PagedView(OwnerOnlyView):
         self.index = 0
         self._on_open = on_open
         self._on_refresh = on_refresh
+        self._on_wrong_answer = on_wrong_answer
         self._build()
 
     @property
@@ -102,6 +108,8 @@ class PagedView(OwnerOnlyView):
             self.add_item(_Step(self, step=+1, label="Next", disabled=self.index == len(self.pages) - 1))
         if self._on_refresh is not None:
             self.add_item(_RefreshButton(self._on_refresh))
+        if self._on_wrong_answer is not None:
+            self.add_item(_WrongAnswerButton(self._on_wrong_answer))
         if self._on_open is not None:
             for report_id, label in self.page.open_choices[:_MAX_OPEN_BUTTONS]:
                 self.add_item(_OpenButton(self._on_open, report_id=report_id, label=label))
@@ -129,6 +137,21 @@ class _RefreshButton(discord.ui.Button[PagedView]):
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await self._on_refresh(interaction)
+
+
+class _WrongAnswerButton(discord.ui.Button[PagedView]):
+    def __init__(self, on_wrong_answer: WrongAnswer) -> None:
+        super().__init__(label="Wrong answer?", style=discord.ButtonStyle.danger, row=0, custom_id=WRONG_ANSWER_ID)
+        self._on_wrong_answer = on_wrong_answer
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await self._on_wrong_answer(interaction)
+
+
+def _manager_on_wrong_answer(interaction: discord.Interaction) -> bool:
+    """A member with Manage Server clicking "Wrong answer?" (the only button others may use)."""
+    data = interaction.data or {}
+    return data.get("custom_id") == WRONG_ANSWER_ID and interaction.permissions.manage_guild
 
 
 class _OpenButton(discord.ui.Button[PagedView]):

@@ -89,6 +89,10 @@ class CacheHitInfo(BaseModel):
     similarity: float
     age_seconds: float
     entry_id: int
+    namespace: str = Field(exclude=True)
+    """Where the entry was found: what "Wrong answer?" needs, never shown."""
+    query_text: str = Field(exclude=True)
+    """The text that was looked up (the pair "Wrong answer?" records), never shown."""
 
     def describe(self) -> str:
         """One line for any front end, e.g. ``exact match, similarity 1.00, 5 min old, cache entry #12``."""
@@ -293,7 +297,7 @@ class IntelService:
             if url_hit is not None:
                 return AutointelResult(
                     report=url_hit.value, report_id=await self._saved_id(request.guild_id, url_hit.value),
-                    cache_hit=_hit_info(url_hit), notices=list(choice.notices),
+                    cache_hit=_hit_info(url_hit, namespace=namespace, query_text=url_key), notices=list(choice.notices),
                 )
         await progress(Progress("Reading input"))
         try:
@@ -306,7 +310,8 @@ class IntelService:
             hit = await self._cached_report(request.guild_id, namespace, query_text, progress=progress)
             if hit is not None:
                 return AutointelResult(
-                    report=_with_failures(hit.value, collected), cache_hit=_hit_info(hit),
+                    report=_with_failures(hit.value, collected),
+                    cache_hit=_hit_info(hit, namespace=namespace, query_text=query_text),
                     report_id=await self._saved_id(request.guild_id, hit.value),
                     notices=[*choice.notices, *collected.notices],
                 )
@@ -436,7 +441,8 @@ class IntelService:
         if not request.fresh:
             hit = await self._cached_answer(request.guild_id, namespace, question)
             if hit is not None:
-                return AskResult(answer=hit.value, cache_hit=_hit_info(hit), notices=notices,
+                return AskResult(answer=hit.value, cache_hit=_hit_info(hit, namespace=namespace, query_text=question),
+                                 notices=notices,
                                  elapsed_seconds=time.perf_counter() - started)
         answer, degraded = await self._answer(request.guild_id, question, writer=writer, notices=notices)
         if not degraded:
@@ -525,6 +531,17 @@ class IntelService:
         removed = await self._cache.clear(require_tenant(guild_id))
         _log.info("cache cleared by its admin: %d entries", removed)
         return removed
+
+    async def report_wrong_answer(self, guild_id: int, *, user_id: int, hit: CacheHitInfo) -> bool:
+        """"Wrong answer?" on a cached reply: forget the entry and record the pair as this tenant's
+        negative, so this request is never answered with that entry's request again.  ``False`` when
+        the entry was already gone (forgotten, expired, or reported before)."""
+        marked = await self._cache.mark_wrong(
+            require_tenant(guild_id), hit.namespace, hit.query_text, hit.entry_id, user_id=user_id
+        )
+        if marked:
+            _log.info("cache entry %d reported as a wrong answer and forgotten", hit.entry_id)
+        return marked
 
     async def forget_cache_entry(self, guild_id: int, entry_id: int) -> None:
         """Delete one cached entry; :class:`InputError` when this tenant has no such entry."""
@@ -619,8 +636,9 @@ def _ask_question(question: str) -> str:
     return question
 
 
-def _hit_info(hit: CacheHit[Any]) -> CacheHitInfo:
-    return CacheHitInfo(how=hit.how, similarity=hit.similarity, age_seconds=hit.age_seconds, entry_id=hit.entry_id)
+def _hit_info(hit: CacheHit[Any], *, namespace: str, query_text: str) -> CacheHitInfo:
+    return CacheHitInfo(how=hit.how, similarity=hit.similarity, age_seconds=hit.age_seconds, entry_id=hit.entry_id,
+                        namespace=namespace, query_text=query_text)
 
 
 def _with_failures(report: IntelReport, collected: SourceBatch) -> IntelReport:

@@ -38,7 +38,7 @@ from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore, Strictness
 from core.metrics import Metrics
 from core.settings import Settings
-from core.storage import CacheRows, ChangeEvent, Storage
+from core.storage import CacheRows, ChangeEvent, FeedbackRows, Storage
 from core.tenants import require_tenant
 
 __all__ = ["SemanticCache", "schema_version_of", "type_tag_of"]
@@ -83,6 +83,7 @@ class SemanticCache:
         self,
         *,
         metadata: CacheRows,
+        feedback: FeedbackRows,
         gate: WorkerGate,
         embedder: Embedder,
         guild_settings: GuildSettingsStore,
@@ -112,6 +113,7 @@ class SemanticCache:
         self._approximate_from = approximate_from
         self._clock = clock
         self._metadata = metadata
+        self._feedback = feedback
         self._metrics = metrics
         self._loaded: OrderedDict[int, GuildIndex] = OrderedDict()
         self._last_flush: dict[int, float] = {}
@@ -130,7 +132,7 @@ class SemanticCache:
         metrics: Metrics | None = None,
     ) -> SemanticCache:
         return cls(
-            metadata=storage.cache, gate=gate, embedder=embedder, guild_settings=guild_settings,
+            metadata=storage.cache, feedback=storage.feedback, gate=gate, embedder=embedder, guild_settings=guild_settings,
             directory=settings.data_dir / "cache", capacity=settings.cache_capacity,
             max_loaded_guilds=settings.cache_max_loaded_guilds, decider=decider, judge=judge, metrics=metrics,
         )
@@ -239,7 +241,8 @@ class SemanticCache:
 
     async def _wrong_answers(self, guild_id: int, namespace: str, query_text: str) -> frozenset[str]:
         """Normalised stored texts this guild marked as a wrong answer to this query."""
-        return frozenset()
+        stored = await self._feedback.wrong_answers(guild_id, namespace, query_text)
+        return frozenset(normalise_query(text) for text in stored)
 
     def _embed_search_decide(
         self, index: GuildIndex, query_text: str, *, namespace: str, now: float, threshold: float,
@@ -373,6 +376,21 @@ class SemanticCache:
             self._last_flush[guild_id] = time.monotonic()
             await self._flush(index)
 
+    async def mark_wrong(self, guild_id: int, namespace: str, query_text: str, entry_id: int, *, user_id: int) -> bool:
+        """A member says entry ``entry_id`` was the wrong answer to ``query_text``: remember the pair as
+        a guild-local negative (it never matches again, even if the same request is stored anew) and
+        forget the entry.  ``False`` when the guild has no such live entry."""
+        self._ensure_open()
+        scoped = self._scoped(namespace)
+        row = await self._metadata.get_entry(guild_id, scoped, entry_id, now=self._clock())
+        if row is None:
+            return False
+        await self._feedback.add_negative(guild_id, scoped, query_text, row.query_text, entry_id=entry_id,
+                                          user_id=user_id, now=self._clock())
+        if self._metrics is not None:
+            self._metrics.cache_wrong_answers.inc()
+        return await self.forget(guild_id, entry_id)
+
     async def forget(self, guild_id: int, entry_id: int) -> bool:
         """Delete one entry of this guild; ``False`` if the guild has no such entry."""
         self._ensure_open()
@@ -429,7 +447,9 @@ class SemanticCache:
         stats = await self._metadata.stats(guild_id, now=self._clock())
         path = self._index_path(guild_id)
         index_bytes = await self._gate.run(lambda: path.stat().st_size if path.exists() else 0)
-        return stats.model_copy(update={"index_bytes": index_bytes, "index_loaded": guild_id in self._loaded})
+        wrong_answers = await self._feedback.count(guild_id)
+        return stats.model_copy(update={"index_bytes": index_bytes, "index_loaded": guild_id in self._loaded,
+                                        "wrong_answers": wrong_answers})
 
     async def indexed_entry_ids(self, guild_id: int) -> set[int]:
         """The entry ids this guild's vector index holds (loading it if needed): for checks and tests."""

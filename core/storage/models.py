@@ -63,6 +63,7 @@ class CacheStats(BaseModel):
     rows_bytes: int = Field(default=0, description="Approximate bytes of this guild's database rows")
     index_bytes: int = Field(default=0, description="Size of this guild's index file")
     index_loaded: bool = False
+    wrong_answers: int = Field(default=0, description='Pairs members marked with "Wrong answer?"')
 
     @property
     def hits(self) -> int:

@@ -498,6 +498,14 @@ class SqlFeedbackRows:
             )
         return found is not None
 
+    async def wrong_answers(self, guild_id: int, namespace: str, query_text: str) -> list[str]:
+        async with self._backend.reading() as db:
+            rows = await db.fetch(
+                "SELECT stored_text FROM cache_feedback WHERE guild_id = $1 AND namespace = $2 AND query_key = $3",
+                guild_id, namespace, feedback_key(query_text),
+            )
+        return [str(row["stored_text"]) for row in rows]
+
     async def count(self, guild_id: int) -> int:
         async with self._backend.reading() as db:
             return int(await db.fetchval("SELECT COUNT(*) FROM cache_feedback WHERE guild_id = $1", guild_id))

@@ -83,7 +83,7 @@ class CacheHarness:
         await self.storage.open()
         self.guild_settings = GuildSettingsStore(self.storage.guild_settings, self.settings)
         self.cache = SemanticCache(
-            metadata=self.storage.cache, gate=self.gate, embedder=self.embedder, guild_settings=self.guild_settings,
+            metadata=self.storage.cache, feedback=self.storage.feedback, gate=self.gate, embedder=self.embedder, guild_settings=self.guild_settings,
             directory=self.cache_dir, clock=self.clock, **self.options,
         )
         await self.cache.setup()

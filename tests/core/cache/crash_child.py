@@ -55,7 +55,7 @@ async def open_cache(data_dir: Path, gate: WorkerGate) -> tuple[Storage, Semanti
     await storage.open()
     guild_settings = GuildSettingsStore(storage.guild_settings, settings)
     cache = SemanticCache(
-        metadata=storage.cache, gate=gate, embedder=HashEmbedder(), guild_settings=guild_settings,
+        metadata=storage.cache, feedback=storage.feedback, gate=gate, embedder=HashEmbedder(), guild_settings=guild_settings,
         directory=data_dir / "cache", flush_interval_seconds=0.0, max_loaded_guilds=2,
     )
     await cache.setup()

@@ -52,7 +52,7 @@ async def open_process(dsn: str, directory: Path, *, embedder: SentenceTransform
     storage = Storage(PostgresBackend(dsn, reconnect_delay_seconds=0.05))  # a lost LISTEN is retried at once
     await storage.open()
     guild_settings = GuildSettingsStore(storage.guild_settings, settings)
-    cache = SemanticCache(metadata=storage.cache, gate=gate, embedder=embedder, guild_settings=guild_settings,
+    cache = SemanticCache(metadata=storage.cache, feedback=storage.feedback, gate=gate, embedder=embedder, guild_settings=guild_settings,
                           directory=directory / "cache")
     await cache.setup()
     reports = ReportLibrary(storage.reports, embedder=embedder, gate=gate)
