@@ -113,6 +113,7 @@ def test_bad_command_lines_are_usage_errors_naming_the_problem(line: str, messag
         ("/intel history", ConsoleCommand(name="intel", subcommand="history")),
         ("/intel search harbour dredging", ConsoleCommand(name="intel", subcommand="search", target="harbour dredging")),
         ("/cache stats", ConsoleCommand(name="cache", subcommand="stats")),
+        ("/cache wrong", ConsoleCommand(name="cache", subcommand="wrong")),
         ("/settings show", ConsoleCommand(name="settings", subcommand="show")),
     ],
 )
@@ -502,3 +503,24 @@ def test_ask_intel_cache_and_settings_answer_from_the_consoles_own_tenant(tmp_pa
     assert '"report_id":1' in match_line
     assert stats.entries >= 1  # the report (and the answer) are cached under the console's tenant
     assert settings_view.effective.default_depth == "standard"
+
+
+def test_cache_wrong_forgets_the_last_cached_answer(tmp_path: Path) -> None:
+    repeat = f"/autointel depth:quick {MARKUP_TEXT}"
+    result = _run_console(tmp_path, "--json", "--run", repeat, repeat, "/cache wrong", repeat, "/cache stats")
+
+    assert result.returncode == 0, result.stderr
+    first, cached, fresh, stats_line = result.stdout.splitlines()
+    assert "Cache entry #" in result.stderr and "forgotten" in result.stderr
+    stats = CacheStats.model_validate_json(stats_line)
+    assert stats.wrong_answers == 1
+    assert stats.exact_hits == 1  # only the second run came from the cache; the third analysed again
+    assert IntelReport.model_validate_json(fresh).summary
+
+
+def test_cache_wrong_without_a_cached_answer_says_so(tmp_path: Path) -> None:
+    result = _run_console(tmp_path, "--run", "/cache wrong")
+
+    assert result.returncode == 1
+    assert "No answer in this session came from the cache" in result.stderr
+    assert "Traceback" not in result.stderr
