@@ -17,11 +17,11 @@ from core.cooldown import UserCooldowns
 from core.embedder import Embedder, build_embedder
 from core.engine.local import LocalEngine
 from core.errors import GateClosedError
-from core.inference.cross_encoder import CrossEncoder
 from core.fetch.guard import UrlGuard
 from core.fetch.reader import SourceReader
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
+from core.inference.cross_encoder import CrossEncoder
 from core.llm import HttpChatClient, LLMBackend, SpendLedger
 from core.llm.breaker import BreakerState
 from core.llm.judge import LLMHitJudge

@@ -22,10 +22,10 @@ import logging
 import re
 from collections.abc import Collection, Sequence
 
-from core.inference.cross_encoder import CrossEncoder
 from core.cache.decision import Candidate, Decision
 from core.cache.keys import normalise_query
 from core.errors import ConfigError
+from core.inference.cross_encoder import CrossEncoder
 
 __all__ = ["STRICTNESS_LEVELS", "LearnedDecider", "number_values"]
 
@@ -105,7 +105,7 @@ class LearnedDecider:
     ) -> list[Candidate]:
         """The candidates worth scoring: over the floor, not excluded, not vetoed, at most a few."""
         query_numbers = number_values(query)
-        eligible = []
+        eligible: list[Candidate] = []
         for candidate in candidates:
             if candidate.similarity < floor or len(eligible) == self._candidates_scored:
                 break  # best first: nothing after this one is closer

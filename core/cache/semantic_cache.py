@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from core.cache.decision import Candidate, Decision, HitDecider, ThresholdDecider
 from core.cache.guild_index import GuildIndex, IndexedEntry
 from core.cache.judge import HitJudge, NoJudge
-from core.cache.keys import query_key, verbatim_key
+from core.cache.keys import normalise_query, query_key, verbatim_key
 from core.cache.models import CacheHit, CacheStats, EntryRow, HitKind, NewEntry, StoreItem, StoreOutcome
 from core.cache.vector_index import APPROXIMATE_FROM, FaissVectorIndex
 from core.embedder import Embedder

@@ -507,10 +507,11 @@ def test_ask_intel_cache_and_settings_answer_from_the_consoles_own_tenant(tmp_pa
 
 def test_cache_wrong_forgets_the_last_cached_answer(tmp_path: Path) -> None:
     repeat = f"/autointel depth:quick {MARKUP_TEXT}"
-    result = _run_console(tmp_path, "--json", "--run", repeat, repeat, "/cache wrong", repeat, "/cache stats")
+    commands = [repeat, repeat, "/cache wrong", repeat, "/cache stats"]
+    result = _run_console(tmp_path, "--json", *(part for command in commands for part in ("--run", command)))
 
     assert result.returncode == 0, result.stderr
-    first, cached, fresh, stats_line = result.stdout.splitlines()
+    _first, _cached, fresh, stats_line = result.stdout.splitlines()
     assert "Cache entry #" in result.stderr and "forgotten" in result.stderr
     stats = CacheStats.model_validate_json(stats_line)
     assert stats.wrong_answers == 1

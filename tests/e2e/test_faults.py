@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.service import STORE_FAILED_NOTICE
 from core.settings import Settings
 from tests.e2e.bot_runner import bot_settings_for, running_bot
@@ -37,7 +37,7 @@ def _notes(response: InteractionResponse) -> str:
 
 
 async def test_full_storage_during_a_store_still_gives_the_report_with_a_note_and_loses_nothing(
-    fake_discord: FakeDiscord, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
 ) -> None:
     configured = bot_settings_for(fake_discord, settings, user_cooldown_seconds=0)
     async with running_bot(fake_discord, configured, embedder=embedder) as running:

@@ -82,7 +82,7 @@ async def test_rejected_key_still_gives_a_local_report_with_the_reason(
 
 
 async def test_hanging_llm_gives_a_local_report_in_time_and_the_next_request_does_not_wait(
-    fake_discord: FakeDiscord, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
 ) -> None:
     async with SilentServer() as silent:
         bot_settings = bot_settings_for(

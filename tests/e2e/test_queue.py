@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.settings import Settings
 from tests.e2e.bot_runner import bot_settings_for, running_bot
 from tests.e2e.fake_discord import FakeDiscord
@@ -17,7 +17,7 @@ def _has_report(response: InteractionResponse) -> bool:
 
 
 async def test_waiting_user_sees_their_place_and_a_full_line_answers_busy_privately(
-    fake_discord: FakeDiscord, settings: Settings, embedder: SentenceTransformerEmbedder
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
 ) -> None:
     world = fake_discord.world
     configured = bot_settings_for(

@@ -97,7 +97,7 @@ def test_damaged_weights_are_refused_at_load(tmp_path: Path) -> None:
     data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0xFF
     weights.write_bytes(bytes(data))
-    with pytest.raises(ConfigError, match="VERIFIER_MODEL.*damaged"):
+    with pytest.raises(ConfigError, match=r"VERIFIER_MODEL.*damaged"):
         CrossEncoder(copy).load()
 
 

@@ -15,7 +15,7 @@ import pytest
 from pydantic import BaseModel
 
 from core.cache import SemanticCache
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
 from core.reports import ReportLibrary
@@ -46,7 +46,7 @@ class Process:
         self.guild_settings = guild_settings
 
 
-async def open_process(dsn: str, directory: Path, *, embedder: SentenceTransformerEmbedder,
+async def open_process(dsn: str, directory: Path, *, embedder: Embedder,
                        gate: WorkerGate) -> Process:
     settings = Settings(_env_file=None, data_dir=directory, database_url=dsn)  # type: ignore[call-arg]
     storage = Storage(PostgresBackend(dsn, reconnect_delay_seconds=0.05))  # a lost LISTEN is retried at once
@@ -63,7 +63,7 @@ async def open_process(dsn: str, directory: Path, *, embedder: SentenceTransform
 
 @pytest.fixture
 async def two_processes(
-    postgres_dsn: str, tmp_path: Path, embedder: SentenceTransformerEmbedder, gate: WorkerGate
+    postgres_dsn: str, tmp_path: Path, embedder: Embedder, gate: WorkerGate
 ) -> AsyncIterator[tuple[Process, Process]]:
     first = await open_process(postgres_dsn, tmp_path / "one", embedder=embedder, gate=gate)
     second = await open_process(postgres_dsn, tmp_path / "two", embedder=embedder, gate=gate)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.embedder import SentenceTransformerEmbedder
+from core.embedder import Embedder
 from core.errors import ConfigError
 from core.runtime import IntelRuntime
 from core.settings import Settings, load_settings
@@ -41,7 +41,7 @@ def test_a_database_url_that_is_not_postgresql_names_the_setting() -> None:
 
 
 async def test_runtime_on_postgresql_keeps_settings_across_a_restart(
-    postgres_dsn: str, tmp_path: Path, embedder: SentenceTransformerEmbedder
+    postgres_dsn: str, tmp_path: Path, embedder: Embedder
 ) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=postgres_dsn)  # type: ignore[call-arg]
     async with IntelRuntime(settings, embedder=embedder) as runtime:
@@ -56,7 +56,7 @@ async def test_runtime_on_postgresql_keeps_settings_across_a_restart(
 
 
 async def test_two_runtimes_on_one_postgresql_see_each_others_settings(
-    postgres_dsn: str, tmp_path: Path, embedder: SentenceTransformerEmbedder
+    postgres_dsn: str, tmp_path: Path, embedder: Embedder
 ) -> None:
     def settings_in(folder: str) -> Settings:
         return Settings(_env_file=None, data_dir=tmp_path / folder, database_url=postgres_dsn)  # type: ignore[call-arg]
