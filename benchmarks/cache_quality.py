@@ -32,10 +32,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from benchmarks.baselines.rule_verifier import DEFAULT_THRESHOLD, VerifyingDecider
-from core.inference.cross_encoder import CrossEncoder
 from core.cache.decision import Candidate
 from core.cache.learned import STRICTNESS_LEVELS, LearnedDecider
 from core.embedder import Embedder, SentenceTransformerEmbedder
+from core.inference.cross_encoder import CrossEncoder
 from core.settings import Settings, default_embedding_model_path
 from training.cache_protocol import Lookup, Score, build_lookups, score_decisions
 from training.qqp_splits import load_splits

@@ -274,7 +274,7 @@ async def test_negative_pairs_compare_on_the_normalised_texts_per_guild(storage:
 
 async def test_wrong_answers_lists_the_stored_texts_marked_for_one_query(storage: Storage) -> None:
     await storage.feedback.add_negative(1, "ns", "Why did X fine Y?", "Why did Y fine X?", entry_id=1, user_id=9)
-    await storage.feedback.add_negative(1, "ns", "why did x fine y", "Why was X fined by Y?", entry_id=2, user_id=9)
+    await storage.feedback.add_negative(1, "ns", "why did x  fine y?", "Why was X fined by Y?", entry_id=2, user_id=9)
     await storage.feedback.add_negative(2, "ns", "Why did X fine Y?", "other guild", entry_id=3, user_id=9)
 
     assert sorted(await storage.feedback.wrong_answers(1, "ns", "WHY DID X FINE Y?")) == [
