@@ -26,7 +26,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from core.embedder import Embedder
-from core.engine.extract import extract_claims, extract_entities
+from core.engine.entities import extract_entities
+from core.engine.extract import extract_claims
 from core.engine.patterns import detect_patterns
 from core.engine.rank import headline_text, key_insights, salience_scores, summary_indexes, summary_text
 from core.engine.shape import DocumentShape, document_shape

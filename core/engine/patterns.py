@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.engine.extract import PERCENT_RE
+from core.engine.entities import PERCENT_RE
 from core.engine.rank import one_line
 from core.engine.state import AnalysisState
 from core.engine.text import Sentence, content_words
