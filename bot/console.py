@@ -42,6 +42,7 @@ from core.inputs import (
 )
 from core.models import IntelReport
 from core.progress import Progress
+from core.render import NO_PATTERNS
 from core.settings import Depth, Settings
 from core.tenants import CONSOLE_TENANT_ID
 
@@ -246,7 +247,10 @@ def render_report(
     if cache_hit is not None:
         parts.append(Text(_cache_line(cache_hit), style="cyan"))
     parts += [Text(f"Note: {notice}", style="yellow") for notice in notices]
-    parts += [_heading("Summary"), Text(report.summary or "(no summary)")]
+    parts.append(_heading("Summary"))
+    if report.headline:
+        parts.append(Text.assemble(("TL;DR: ", "bold"), (report.headline, "bold")))
+    parts.append(Text(report.summary or "(no summary)"))
     parts += [_heading("Key insights"), _insights(report)]
     parts += [_heading("Patterns"), _patterns_table(report)]
     parts += [_heading("Themes"), _themes_table(report)]
@@ -319,7 +323,7 @@ def _table(*columns: str) -> Table:
 
 def _patterns_table(report: IntelReport) -> RenderableType:
     if not report.patterns:
-        return _NONE_FOUND
+        return Text(NO_PATTERNS, style="dim")
     table = _table("Type", "Confidence", "Description", "Evidence")
     for pattern in report.patterns:
         # Quotes the description already contains would only be printed twice.

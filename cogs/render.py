@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import discord
 
 from core.models import IntelReport
-from core.render import report_json, report_markdown
+from core.render import NO_PATTERNS, report_json, report_markdown
 from core.reports import ReportMatch, ReportSummary
 from core.service import AskResult, AutointelResult
 
@@ -143,7 +143,7 @@ def render_report(result: AutointelResult) -> RenderedReport:
     embeds = [
         _summary_embed(result),
         insight_pages[0],
-        _list_embed("Patterns", _pattern_fields(report), budget=_PATTERNS_BUDGET),
+        _list_embed("Patterns", _pattern_fields(report), budget=_PATTERNS_BUDGET, empty=NO_PATTERNS),
         _list_embed("Themes", _theme_fields(report), budget=_THEMES_BUDGET),
     ]
     for title, fields in _optional_sections(report):
@@ -161,7 +161,7 @@ def _summary_embed(result: AutointelResult) -> discord.Embed:
     report = result.report
     embed = discord.Embed(
         title=discord_text(f"Intelligence report: {report.title}", DiscordLimits.TITLE),
-        description=discord_text(report.summary or "(no summary)", 1200),
+        description=_summary_text(report),
         colour=_COLOUR,
     )
     words = sum(source.words for source in report.sources)
@@ -179,6 +179,14 @@ def _summary_embed(result: AutointelResult) -> discord.Embed:
     timing = f" · {result.elapsed_seconds:.1f}s" if result.elapsed_seconds else ""
     embed.set_footer(text=f"{saved}Full report attached as Markdown and JSON{timing}")
     return _fit(embed, budget=_SUMMARY_BUDGET)
+
+
+def _summary_text(report: IntelReport) -> str:
+    """The TL;DR line in bold (when the engine gave one) above the summary."""
+    summary = discord_text(report.summary or "(no summary)", 1200)
+    if not report.headline:
+        return summary
+    return f"**TL;DR:** {discord_text(report.headline, 200)}\n\n{summary}"
 
 
 def _sources_value(report: IntelReport) -> str:
@@ -277,10 +285,10 @@ def _synthesis_fields(report: IntelReport) -> list[_Field]:
     return fields
 
 
-def _list_embed(title: str, fields: Sequence[_Field], *, budget: int) -> discord.Embed:
+def _list_embed(title: str, fields: Sequence[_Field], *, budget: int, empty: str = "None found.") -> discord.Embed:
     embed = discord.Embed(title=title, colour=_COLOUR)
     if not fields:
-        embed.description = "None found."
+        embed.description = empty
         return embed
     for item in fields:
         name = item.name or "\u200b"

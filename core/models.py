@@ -32,7 +32,7 @@ __all__ = [
     "sha256_text",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: IntelReport.headline (the one-line TL;DR)
 
 PatternType = Literal[
     "convergence", "divergence", "emergence", "temporal", "causal", "correlation", "cycle", "anomaly"
@@ -131,7 +131,7 @@ class Claim(_Model):
 
 class Entity(_Model):
     name: str
-    label: str = Field(description="PERSON, ORG, PLACE, DATE, MONEY, PERCENT, OTHER")
+    label: str = Field(description="PERSON, ORG, PLACE, PRODUCT, EVENT, DATE, MONEY, PERCENT, OTHER")
     mentions: int = Field(ge=1)
 
 
@@ -163,6 +163,7 @@ class IntelReport(_Model):
     schema_version: int = SCHEMA_VERSION
     depth: Literal["quick", "standard", "deep"]
     sources: list[SourceInfo]
+    headline: str = Field(default="", description="The report in one line (TL;DR); empty when the engine gives none")
     summary: str
     key_insights: list[KeyInsight] = Field(default_factory=list)
     patterns: list[PatternAnalysis] = Field(default_factory=list)

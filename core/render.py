@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from core.models import IntelReport
 
-__all__ = ["report_json", "report_markdown"]
+__all__ = ["NO_PATTERNS", "report_json", "report_markdown"]
+
+#: What the Patterns section says, in one line, when a report has none.
+NO_PATTERNS = "No pattern found: a pattern needs at least two supporting sentences."
 
 
 def report_json(report: IntelReport) -> str:
@@ -23,14 +26,18 @@ def report_markdown(report: IntelReport, *, cache_note: str | None = None) -> st
                f"Created: {report.created_at:%Y-%m-%d %H:%M UTC}*")
     if cache_note:
         out.append(f"*{cache_note}*")
-    out += ["", "## Summary", "", report.summary, "", "## Key insights", ""]
+    out += ["", "## Summary", ""]
+    if report.headline:
+        out += [f"**TL;DR:** {report.headline}", ""]
+    out += [report.summary, "", "## Key insights", ""]
     for number, insight in enumerate(report.key_insights, start=1):
         out.append(f"{number}. **{insight.insight}** (importance {insight.importance:.2f})")
         out.append(f"   > {insight.evidence}")
     if not report.key_insights:
         out.append("- (none found)")
     out += ["", "## Patterns", ""]
-    out += _bullets([f"**{p.pattern_type}** ({p.confidence:.2f}): {p.description}" for p in report.patterns])
+    patterns = [f"**{p.pattern_type}** ({p.confidence:.2f}): {p.description}" for p in report.patterns]
+    out += _bullets(patterns) if patterns else [NO_PATTERNS]
     out += ["", "## Themes", ""]
     out += _bullets(
         [f"**{t.label}**: {', '.join(t.keywords)} ({t.size} sentences, coherence {t.coherence:.2f})"

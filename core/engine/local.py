@@ -2,11 +2,13 @@
 
 Pipeline (docs/engine.md explains each choice):
 
-1. segment every source into sentences (:mod:`core.engine.text`);
+1. segment every source into sentences (:mod:`core.engine.text`) and tell whether it is an
+   article, a conversation or a list (:mod:`core.engine.shape`);
 2. embed all sentences in batches with the local sentence-transformers model;
 3. cluster them into themes with seeded FAISS k-means, label themes by c-TF-IDF keywords, and
    score each sentence's salience (:mod:`core.engine.themes`, :mod:`core.engine.rank`);
-4. extract the summary, key insights, claims, entities and patterns (:mod:`core.engine.extract`,
+4. extract the headline, summary, key insights, claims, entities and patterns
+   (:mod:`core.engine.rank`, :mod:`core.engine.extract`, :mod:`core.engine.entities`,
    :mod:`core.engine.patterns`).
 
 All blocking work runs on the :class:`~core.gate.WorkerGate` in a few large steps, with a progress
@@ -24,9 +26,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from core.embedder import Embedder
-from core.engine.extract import extract_claims, extract_entities
+from core.engine.entities import extract_entities
+from core.engine.extract import extract_claims
 from core.engine.patterns import detect_patterns
-from core.engine.rank import key_insights, salience_scores, summary_indexes, summary_text
+from core.engine.rank import headline_text, key_insights, salience_scores, summary_indexes, summary_text
+from core.engine.shape import DocumentShape, document_shape
 from core.engine.state import DEPTH_PROFILES, AnalysisState
 from core.engine.synthesis import synthesise
 from core.engine.text import Sentence, segment_sources
@@ -61,6 +65,7 @@ class LocalFindings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    headline: str
     summary: str
     key_insights: list[KeyInsight]
     themes: list[ThemeCluster]
@@ -71,7 +76,7 @@ class LocalFindings(BaseModel):
 
 # Bump when a change alters what the engine writes for the same input: the name goes into the
 # cache namespace, so reports made by an older engine are not served after an upgrade.
-LOCAL_ENGINE_REVISION = 1
+LOCAL_ENGINE_REVISION = 2
 
 
 class LocalEngine:
@@ -96,12 +101,12 @@ class LocalEngine:
         if not sources:
             raise EmptyInputError()
         await progress(Progress("Segmenting", detail=_count(len(sources), "source")))
-        sentences = await self._gate.run(segment_sources, [source.text for source in sources])
+        sentences, shapes = await self._gate.run(_segment, [source.text for source in sources])
         self._check_sentence_count(sentences)
         embeddings = await self._embed(sentences, progress=progress)
         await progress(Progress("Clustering themes", detail=_count(len(sentences), "sentence")))
         state = await self._gate.run(
-            _build_state, sentences, embeddings, depth=depth, source_count=len(sources)
+            _build_state, sentences, embeddings, depth=depth, shapes=shapes
         )
         await progress(Progress("Extracting claims and patterns", detail=_count(len(state.themes), "theme")))
         findings = await self._gate.run(_extract_findings, state)
@@ -145,8 +150,13 @@ def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
+def _segment(texts: list[str]) -> tuple[list[Sentence], list[DocumentShape]]:
+    """Blocking: the sentences of every source, and what kind of text each source is."""
+    return segment_sources(texts), [document_shape(text) for text in texts]
+
+
 def _build_state(
-    sentences: list[Sentence], embeddings: np.ndarray, *, depth: Depth, source_count: int
+    sentences: list[Sentence], embeddings: np.ndarray, *, depth: Depth, shapes: list[DocumentShape]
 ) -> AnalysisState:
     """Blocking: themes, keywords and salience.  Runs whole on a worker thread."""
     profile = DEPTH_PROFILES[depth]
@@ -156,13 +166,14 @@ def _build_state(
     return AnalysisState(
         depth=depth,
         profile=profile,
-        source_count=source_count,
+        source_count=len(shapes),
         sentences=sentences,
         embeddings=embeddings,
         theme_labels=labels,
         themes=themes,
         summary_scores=summary_scores,
         insight_scores=insight_scores,
+        shapes=shapes,
     )
 
 
@@ -171,6 +182,7 @@ def _extract_findings(state: AnalysisState) -> LocalFindings:
     themes = sorted(state.themes, key=lambda theme: (-theme.size, theme.cluster))
     summary = summary_indexes(state)
     return LocalFindings(
+        headline=headline_text(state, summary),
         summary=summary_text(state, summary),
         key_insights=key_insights(state, summary=summary),
         themes=[

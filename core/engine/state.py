@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.engine.shape import DocumentShape
 from core.engine.text import Sentence
 from core.settings import Depth
 
@@ -74,7 +75,8 @@ class AnalysisState:
 
     ``embeddings`` is ``(n, dim)`` float32 with unit rows; ``theme_labels[i]`` is the index in
     ``themes`` of sentence ``i``'s theme; ``summary_scores`` and ``insight_scores`` are the
-    salience of each sentence in [0, 1].
+    salience of each sentence in [0, 1]; ``shapes[s]`` is what kind of text source ``s`` is
+    (a source without an entry counts as an article).
     """
 
     depth: Depth
@@ -86,11 +88,15 @@ class AnalysisState:
     themes: list[ThemeState] = field(default_factory=list)
     summary_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     insight_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    shapes: list[DocumentShape] = field(default_factory=list)
 
     @property
     def source_indexes(self) -> np.ndarray:
         """``(n,)`` int array: the source each sentence came from."""
         return np.fromiter((s.source_index for s in self.sentences), dtype=np.int64, count=len(self.sentences))
+
+    def shape_of(self, source_index: int) -> DocumentShape:
+        return self.shapes[source_index] if source_index < len(self.shapes) else "article"
 
     def sentences_of_source(self, source_index: int) -> list[Sentence]:
         return [sentence for sentence in self.sentences if sentence.source_index == source_index]

@@ -2,8 +2,8 @@
 
 :func:`segment_sources` turns source texts into :class:`Sentence` spans.  It reads Markdown the
 way a person does: headings, code blocks, tables, rules and HTML lines are not prose and are
-skipped; each bullet is its own block; soft-wrapped lines join their paragraph.  Inside a block it
-splits at ``.``, ``!`` and ``?`` followed by a capitalised word or a digit, except after titles
+skipped; each bullet, and each time-stamped chat line, is its own block; soft-wrapped lines join
+their paragraph.  Inside a block it splits at ``.``, ``!`` and ``?`` followed by a capitalised word or a digit, except after titles
 ("Dr."), initials ("J."), and common abbreviations ("e.g.", "approx."); after dotted acronyms
 ("U.S.", "Inc.") it splits only when the next word is a usual sentence opener ("The", "It", ...).
 Decimals ("3.5") and URLs never split because the full stop is not followed by a space.
@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "CHAT_STAMP_RE",
     "STOPWORDS",
     "Sentence",
     "clean_markdown",
@@ -46,6 +47,11 @@ _TABLE_RE = re.compile(r"^\s*\|.*\|\s*$")
 _HTML_LINE_RE = re.compile(r"^\s*</?[A-Za-z][^>]*>\s*$")
 _BULLET_RE = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
 _QUOTE_MARK_RE = re.compile(r"^\s*(?:>\s?)+")
+#: A chat export's time stamp ("[09:02] priya: ...", "09:02 - priya: ..."): each such line is one message.
+CHAT_STAMP_RE = re.compile(
+    r"^\s*(?:\[\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?\]|\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?\s*[-–]?)"
+    r"\s*(?=<?[\w.@-]+>?:?\s)"
+)
 
 # --- Sentence boundaries ----------------------------------------------------------------------
 _BOUNDARY_RE = re.compile(r"""(?:\.{3}|…|[.!?]+)["'”’)\]]*(?=\s+["'“‘(\[*_]*[A-Z0-9])""")
@@ -207,7 +213,7 @@ def _line_kind(line: str, *, in_fence: bool) -> str:
         return "underline"
     if _HEADING_RE.match(line) or _RULE_RE.match(line) or _TABLE_RE.match(line) or _HTML_LINE_RE.match(line):
         return "skip"
-    return "bullet" if _BULLET_RE.match(line) else "prose"
+    return "bullet" if _BULLET_RE.match(line) or CHAT_STAMP_RE.match(line) else "prose"
 
 
 def _prose_blocks(text: str) -> list[tuple[int, int]]:
@@ -227,7 +233,7 @@ def _prose_blocks(text: str) -> list[tuple[int, int]]:
             current = None
         elif kind == "bullet" or current is None:
             _close(blocks, current)
-            marker = _BULLET_RE.match(line) or _QUOTE_MARK_RE.match(line)
+            marker = _BULLET_RE.match(line) or CHAT_STAMP_RE.match(line) or _QUOTE_MARK_RE.match(line)
             current = _Block(offset + (marker.end() if marker else 0), offset + len(line))
         else:
             current.end, current.lines = offset + len(line), current.lines + 1

@@ -1,16 +1,21 @@
-"""Theme clusters: spherical k-means over sentence embeddings, labelled by c-TF-IDF keywords.
+"""Theme clusters: spherical k-means over sentence embeddings, labelled by key phrases.
 
 The number of themes comes from the text: every ``k`` from 2 up to the depth's maximum (and at
 most one theme per three sentences) is tried, and the one with the best silhouette wins (ties go
 to the smaller ``k``).  The silhouette is computed on at most :data:`SILHOUETTE_SAMPLE` evenly
 spaced sentences against all sentences, so memory stays ``sample x n`` rather than ``n x n``.
 k-means is FAISS's, seeded, so the same text gives the same themes.
+
+Keywords are c-TF-IDF unigrams.  The label is the theme's key phrase: the run of two or three
+content words ("mass bleaching event", "sea surface temperatures") that recurs in the theme's
+sentences with the most keyword weight, or the top keyword alone when no phrase recurs.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -18,9 +23,11 @@ import faiss
 import numpy as np
 
 from core.engine.state import ThemeState
-from core.engine.text import Sentence, content_words
+from core.engine.text import STOPWORDS, Sentence, content_words
 
-__all__ = ["SILHOUETTE_SAMPLE", "build_themes", "cluster_sentences", "theme_keywords", "theme_label"]
+__all__ = [
+    "SILHOUETTE_SAMPLE", "build_themes", "cluster_sentences", "key_phrases", "theme_keywords", "theme_label",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -47,6 +54,8 @@ _KEYWORD_STOPWORDS = frozenset(
     examples result results end side sides part parts kind sort thing change changes changed second
     third fourth compared compare""".split()
 )
+_PHRASE_TOKEN_RE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*|[^\w\s]|\d\S*")
+_PHRASE_LENGTHS = (3, 2)
 #: k-means starts per k, the best kept; 2 starts often settle in a poor split of mixed sources.
 _KMEANS_REDOS = 8
 
@@ -153,6 +162,16 @@ def theme_keywords(
     away, words particular to one theme rise.  Plurals and -ing/-ed forms fold into their base when
     both occur; verbs of change (rose, fell) and other words that never name a topic are left out.
     """
+    weights = _keyword_weights(sentences, labels, themes=themes)
+    return [_top(theme_weights, limit) for theme_weights in weights]
+
+
+def _top(weights: dict[str, float], limit: int) -> list[str]:
+    return [word for word, _ in sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:limit]]
+
+
+def _keyword_weights(sentences: Sequence[Sentence], labels: np.ndarray, *, themes: int) -> list[dict[str, float]]:
+    """The c-TF-IDF weight of each (folded) word in each theme, for words that may be keywords."""
     folded = _fold_inflections([content_words(sentence.clean) for sentence in sentences])
     per_theme = [Counter[str]() for _ in range(themes)]
     for words, label in zip(folded, labels, strict=True):
@@ -162,16 +181,79 @@ def theme_keywords(
         everywhere.update(counter)
     sizes = np.bincount(labels, minlength=themes)
     mean_size = float(sizes.mean())
-    keywords = []
-    for theme, counter in enumerate(per_theme):
-        scored = [
-            (count / sizes[theme] * math.log(1 + mean_size / everywhere[word]), word)
+    return [
+        {
+            word: count / sizes[theme] * math.log(1 + mean_size / everywhere[word])
             for word, count in counter.items()
             if count >= 2 or sizes[theme] < 4
+        }
+        for theme, counter in enumerate(per_theme)
+    ]
+
+
+def key_phrases(
+    sentences: Sequence[Sentence], labels: np.ndarray, *, weights: Sequence[dict[str, float]], keywords: Sequence[Sequence[str]]
+) -> list[list[str]]:
+    """Each theme's phrases of two or three content words holding a keyword, best first.
+
+    Phrases that recur (in two of the theme's sentences, or one in a theme of under four) come
+    first; within each group a phrase scores the number of sentences using it times the keyword
+    weight of its words.
+    """
+    vocabulary = {word for theme_weights in weights for word in theme_weights}
+    counts = [Counter[tuple[str, ...]]() for _ in weights]
+    surface: dict[tuple[str, ...], str] = {}
+    for sentence, label in zip(sentences, labels, strict=True):
+        found = set()
+        for key, text in _sentence_phrases(sentence.clean, vocabulary):
+            found.add(key)
+            surface.setdefault(key, text)
+        counts[int(label)].update(found)
+    sizes = np.bincount(labels, minlength=len(weights))
+    phrases = []
+    for theme, counter in enumerate(counts):
+        top = set(keywords[theme])
+        scored = [
+            (not (count >= 2 or sizes[theme] < 4), -count * sum(weights[theme].get(word, 0.0) for word in key), key)
+            for key, count in counter.items()
+            if top.intersection(key) and (count >= 2 or not key[-1].endswith("ing"))
         ]
-        scored.sort(key=lambda item: (-item[0], item[1]))
-        keywords.append([word for _, word in scored[:limit]])
-    return keywords
+        scored.sort()
+        phrases.append([surface[key] for *_, key in scored])
+    return phrases
+
+
+def _verb_like(piece: list[tuple[str, str]]) -> bool:
+    """A run that is probably a verb phrase: "-ed" after its first word, or an "-ly" adverb.
+
+    "Heat-stressed coral" stays.  (A phrase ending in "-ing" is kept only if it recurs:
+    "mass bleaching" does, "developers holding" does not; see :func:`key_phrases`.)
+    """
+    words = [word for word, _ in piece]
+    return any(word.endswith("ed") for word in words[1:]) or any(word.endswith("ly") for word in words)
+
+
+def _sentence_phrases(text: str, vocabulary: set[str]) -> list[tuple[tuple[str, ...], str]]:
+    """``(folded words, text as written)`` of every 2- and 3-word run of content words."""
+    runs: list[list[tuple[str, str]]] = [[]]
+    for match in _PHRASE_TOKEN_RE.finditer(text):
+        token = match.group().replace("’", "'").removesuffix("'s")
+        word = token.lower()
+        if token[0].isalpha() and len(word) >= 3 and word not in STOPWORDS and word not in _KEYWORD_STOPWORDS:
+            runs[-1].append((_base_form(word, vocabulary) or word, token))
+            if match.group().endswith(("'s", "’s")):
+                runs.append([])
+        elif runs[-1]:
+            runs.append([])
+    phrases = []
+    for run in runs:
+        for length in _PHRASE_LENGTHS:
+            for start in range(len(run) - length + 1):
+                piece = run[start : start + length]
+                if _verb_like(piece):
+                    continue
+                phrases.append((tuple(word for word, _ in piece), " ".join(token for _, token in piece)))
+    return phrases
 
 
 def _fold_inflections(documents: list[list[str]]) -> list[list[str]]:
@@ -196,12 +278,9 @@ def _base_form(word: str, vocabulary: set[str]) -> str | None:
     return next((candidate for candidate in candidates if candidate in vocabulary), None)
 
 
-def theme_label(keywords: Sequence[str]) -> str:
-    """A readable label from the top keywords: "Coffee, farmer and harvest"."""
-    if not keywords:
-        return "General"
-    top = list(keywords[:3])
-    text = top[0] if len(top) == 1 else f"{', '.join(top[:-1])} and {top[-1]}"
+def theme_label(phrases: Sequence[str], keywords: Sequence[str] = ()) -> str:
+    """The theme's best key phrase ("Mass bleaching event"), else its top keyword, else "General"."""
+    text = phrases[0] if phrases else keywords[0] if keywords else "General"
     return text[0].upper() + text[1:]
 
 
@@ -210,7 +289,10 @@ def build_themes(
 ) -> list[ThemeState]:
     """One :class:`ThemeState` per theme: centroid, coherence, keywords, label, representative."""
     themes = int(labels.max()) + 1 if labels.size else 0
-    keywords = theme_keywords(sentences, labels, themes=themes, limit=keyword_limit)
+    weights = _keyword_weights(sentences, labels, themes=themes)
+    keywords = [_top(theme_weights, keyword_limit) for theme_weights in weights]
+    phrases = key_phrases(sentences, labels, weights=weights, keywords=keywords)
+    used: set[str] = set()
     result = []
     for theme in range(themes):
         members = np.flatnonzero(labels == theme)
@@ -224,8 +306,30 @@ def build_themes(
                 centroid=centre.astype(np.float32),
                 coherence=round(float(similarity.mean()), 3),
                 keywords=tuple(keywords[theme]),
-                label=theme_label(keywords[theme]),
+                label=_unused_label(
+                    phrases[theme], keywords[theme], used,
+                    fallback=_first_phrase(sentences[int(members[int(np.argmax(similarity))])].clean),
+                ),
                 representative=int(members[int(np.argmax(similarity))]),
             )
         )
     return result
+
+
+def _first_phrase(text: str) -> str:
+    """The first run of content words of a sentence (or its first content word): a last-resort label."""
+    phrases = _sentence_phrases(text, set())
+    words = content_words(text)
+    return phrases[0][1] if phrases else words[0] if words else ""
+
+
+def _unused_label(phrases: Sequence[str], keywords: Sequence[str], used: set[str], *, fallback: str) -> str:
+    """The best label no earlier theme has taken (two themes may share their top phrase).
+
+    Key phrases first, then keywords, then the first phrase of the representative sentence.
+    """
+    options = [theme_label([phrase]) for phrase in phrases] + [theme_label([], [word]) for word in keywords]
+    options += [theme_label([fallback])] if fallback else []
+    label = next((option for option in options if option.lower() not in used), theme_label(phrases, keywords))
+    used.add(label.lower())
+    return label

@@ -264,7 +264,8 @@ def test_rendered_report_shows_every_section_with_its_content() -> None:
 def test_empty_sections_say_none_found() -> None:
     text = _rendered(_report(patterns=[], themes=[], claims=[], entities=[]))
 
-    assert text.count("(none found)") == 4
+    assert text.count("(none found)") == 3
+    assert "No pattern found: a pattern needs at least two supporting sentences." in text
 
 
 def test_rich_markup_in_source_text_is_shown_literally() -> None:
