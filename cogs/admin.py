@@ -59,7 +59,8 @@ _CHANNEL_TOKEN_RE = re.compile(r"^(?:<#(\d+)>|(\d+))$")
 SETTING_DESCRIPTIONS: dict[str, str] = {
     "default_depth": "Depth of /autointel when none is given",
     "cache_strictness": "How sure a reworded request must be to reuse a report",
-    "cache_similarity_threshold": "Similarity (0 to 1) a reworded request needs to reuse a report",
+    "cache_similarity_threshold": "Similarity (0 to 1) a reworded request needs to be checked at all",
+    "cache_llm_verify": "Ask the LLM about borderline cache matches (costs LLM budget)",
     "cache_ttl_days": "Days a cached report lives without being used",
     "llm_model": "LLM model that writes reports (from the bot's allowlist)",
     "daily_budget_usd": "Daily LLM spending limit for this server, in USD",
@@ -93,6 +94,8 @@ class SettingChoices:
             return [(depth, depth) for depth in get_args(Depth)]
         if key == "cache_strictness":
             return [(level, level) for level in get_args(Strictness)]
+        if key == "cache_llm_verify":
+            return [("on", "true"), ("off", "false")]
         if key == "llm_model":
             return [(model, model) for model in self.models]
         if key == "disabled_commands":
@@ -118,7 +121,16 @@ def parse_setting(key: str, raw: str, *, choices: SettingChoices) -> Any:
         return _command_names(raw, known=choices.commands)
     if key in ("url_allowlist", "url_denylist"):
         return _domains(raw)
+    if key == "cache_llm_verify":
+        return _switch(key, raw)
     return _number(key, raw)
+
+
+def _switch(key: str, raw: str) -> bool:
+    words = {"true": True, "on": True, "yes": True, "false": False, "off": False, "no": False}
+    if raw.lower() not in words:
+        raise InputError(f"{key} must be on or off.")
+    return words[raw.lower()]
 
 
 def _tokens(raw: str) -> list[str]:
