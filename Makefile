@@ -9,7 +9,7 @@ PIP := $(PY) -m pip
 TORCH_SPEC ?= torch==2.13.0
 SAMPLE ?= samples/renewables_article.md
 
-.PHONY: demo test lint bench install install-test clean
+.PHONY: demo test lint bench install install-test train-verifier export-embedder clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ demo: install
 	LOG_LEVEL=WARNING $(PY) -m bot console --run "/autointel $(SAMPLE) depth:standard"
 
 lint: install-test
-	$(PY) -m ruff check bot cogs core tests benchmarks
+	$(PY) -m ruff check bot cogs core tests benchmarks training
 	$(PY) -m mypy core
 
 test: lint
@@ -40,6 +40,20 @@ test: lint
 bench: install-test
 	$(PIP) install --quiet -e ".[bench]"
 	$(PY) benchmarks/engine_bench.py
+
+# Train the cache's hit verifier from the packaged MiniLM weights, export it to int8 ONNX and choose its
+# thresholds (about 75 min on 2 cores; see docs/verifier_model_card.md).  Writes models/hit-verifier/.
+train-verifier: install-test
+	$(PIP) install --quiet -e ".[train]"
+	$(PY) training/train_verifier.py --out training/output/verifier
+	$(PY) training/train_verifier.py --init training/output/verifier --seed 14 --lr 3e-5 --out training/output/verifier-e2
+	$(PY) training/export_verifier.py --checkpoint training/output/verifier-e2 --out models/hit-verifier
+	$(PY) training/calibrate_verifier.py --model models/hit-verifier
+
+# Export the packaged all-MiniLM-L6-v2 to the int8 ONNX embedder in models/minilm-l6-int8/ (a minute).
+export-embedder: install-test
+	$(PIP) install --quiet -e ".[train]"
+	$(PY) training/export_embedder.py --out models/minilm-l6-int8
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
