@@ -68,15 +68,14 @@ def export(checkpoint: Path, out: Path, *, ops: list[str]) -> None:
     (out / "model.onnx.gz").write_bytes(compressed)
     tokenizer.backend_tokenizer.save(str(out / "tokenizer.json"))
     manifest_path = out / "verifier.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    manifest.update({
+    manifest = {  # no thresholds yet: the model refuses to load until calibrate_verifier.py sets them
         "model_id": f"hit-verifier-minilm-l{model.config.num_hidden_layers}-int8",
         "file": "model.onnx.gz",
         "sha256": hashlib.sha256(compressed).hexdigest(),
         "max_length": MAX_LENGTH,
         "onnx_bytes": len(payload),
         "compressed_bytes": len(compressed),
-    })
+    }
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"wrote {out}: {len(compressed) / 1e6:.1f} MB compressed ({len(payload) / 1e6:.1f} MB onnx), "
           f"sha256 {manifest['sha256']}")
