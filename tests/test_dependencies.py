@@ -65,3 +65,13 @@ def test_every_runtime_dependency_has_a_lower_bound_and_all_but_calendar_version
     for line in PYPROJECT["dependencies"]:
         assert ">=" in line, line
         assert "<" in line or line.startswith("certifi"), line
+
+
+def test_every_package_the_training_scripts_import_is_declared() -> None:
+    extras = PYPROJECT["optional-dependencies"]
+    declared = _declared([*PYPROJECT["dependencies"], *extras["train"]])
+
+    missing = {module for module in _imported_top_levels("training")
+               if not _distributions(module) & declared.keys()}
+
+    assert missing == set()
