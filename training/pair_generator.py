@@ -106,18 +106,6 @@ SWAP_TEMPLATES = [
     "Give me the background on why {a} {past} {b}", "how much did {a} {base} {b}",
 ]
 PASSIVE_TEMPLATES = ["Why was {b} {past} by {a}?", "How was {b} {past} by {a}?", "When was {b} {past} by {a}?"]
-COMPARED = [
-    "Python", "Rust", "Go", "Java", "React", "Vue", "PostgreSQL", "MySQL", "Android", "iPhone", "Windows",
-    "Linux", "gold", "silver", "bitcoin", "stocks", "bonds", "renting", "buying", "tea", "coffee", "cats", "dogs",
-    "Mars", "Earth", "trains", "planes", "nuclear power", "solar power", "Netflix", "Disney+", "Messi", "Ronaldo",
-    "Zoom", "Teams", "Excel", "Sheets", "Tesla", "BYD", "Spotify", "Apple Music", "TikTok", "YouTube",
-]
-COMPARATIVE_TEMPLATES = [
-    "Is {x} better than {y}?", "Why is {x} faster than {y}?", "Is {x} safer than {y}?", "Why choose {x} over {y}?",
-    "Is {x} a better investment than {y}?", "Why is {x} more popular than {y}?", "Switching from {x} to {y}: what changes?",
-    "How do I migrate from {x} to {y}?", "Why is {x} cheaper than {y}?", "Is {x} healthier than {y}?",
-    "Why do people prefer {x} to {y}?", "Is {x} harder to learn than {y}?", "Why did {x} overtake {y}?",
-]
 DIRECTIONAL_TEMPLATES = [
     "flights from {x} to {y}", "How long is the train from {x} to {y}?", "Exports from {x} to {y} in 2023",
     "Cheapest way to send money from {x} to {y}", "Is {x} bigger than {y}?", "Why is {x} richer than {y}?",
@@ -397,12 +385,6 @@ def _role_swaps(rng: random.Random) -> Iterator[GeneratedPair]:
                         "active_passive")
     yield GeneratedPair(active.format(a=a, b=b, base=base), passive.format(a=b, b=a, past=past), 0,
                         "passive_swap")
-    first, second = _two(rng, COMPARED)
-    comparative = rng.choice(COMPARATIVE_TEMPLATES)
-    yield GeneratedPair(comparative.format(x=first, y=second), comparative.format(x=second, y=first), 0,
-                        "comparative_swap")
-    yield GeneratedPair(comparative.format(x=first, y=second),
-                        _surface_noise(comparative.format(x=first, y=second), rng), 1, "comparative_noise")
     x, y = _two(rng, PLACES)
     cx, cy = _two(rng, CURRENCIES)
     directional = rng.choice(DIRECTIONAL_TEMPLATES)
