@@ -85,7 +85,7 @@ def gptcache_decision() -> Callable[[Lookup], Candidate | None] | None:
 
 def qqp_rows(verifier: LearnedDecider, embedder: Embedder, cache_dir: Path) -> None:
     splits = load_splits()
-    lookups = build_lookups(splits.eval, all_pairs=splits.all_pairs, cache_dir=cache_dir, embed=embedder.embed)
+    lookups = build_lookups(splits.eval, all_pairs=splits.all_pairs, cache_dir=cache_dir, embedder=embedder)
     print(f"\n## QQP evaluation split: {len(lookups)} lookups, {len({p.a for p in splits.eval})} stored, "
           f"{sum(lookup.has_equivalent for lookup in lookups)} with an equivalent stored, "
           f"{sum(p.label for p in splits.eval)} label-1; verifier cosine floor {FLOOR}")

@@ -42,6 +42,7 @@ _NUMBER_WORDS = {
 # "first" is left out on purpose: "the first cause" is a scope word as often as a number.
 _NUMBER = re.compile(r"(?<![a-z])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th|s|bn|m|k|%)?(?![\d])", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]+")
+_QUARTER = re.compile(r"\bq([1-4])\b")  # "Q3" is the third quarter
 
 
 def number_values(text: str) -> frozenset[str]:
@@ -49,6 +50,7 @@ def number_values(text: str) -> frozenset[str]:
     lowered = text.casefold()
     values = {match.group(1).replace(",", "").rstrip(".") for match in _NUMBER.finditer(lowered)}
     values |= {str(_NUMBER_WORDS[word]) for word in _WORD.findall(lowered) if word in _NUMBER_WORDS}
+    values |= set(_QUARTER.findall(lowered))
     return frozenset(_canonical(value) for value in values if value)
 
 

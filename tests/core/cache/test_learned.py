@@ -42,14 +42,14 @@ def test_number_values_agree_on_spellings_and_differ_on_values(first: str, secon
     assert (number_values(first) == number_values(second)) is same
 
 
-def test_rewording_is_served_and_role_swap_is_not(decider: LearnedDecider) -> None:
-    stored = "Why did the SEC fine Coinbase?"
-    served = decider.decide("why was coinbase fined by the SEC", [_candidate(stored)], threshold=0.8)
-    swapped = decider.decide("Why did Coinbase fine the SEC?", [_candidate(stored)], threshold=0.8)
-    assert served.served is not None and served.served.text == stored
+def test_a_role_swap_is_refused_and_scores_below_a_rewording(decider: LearnedDecider) -> None:
+    swapped = decider.decide("Why did Coinbase fine the SEC?", [_candidate("Why did the SEC fine Coinbase?")],
+                             threshold=0.8, strictness="lenient")
+    reworded = decider.decide("What is the fastest way to learn Python?", [_candidate("How do I learn Python quickly?")],
+                              threshold=0.8, strictness="lenient")
     assert swapped.served is None
-    assert served.probability is not None and swapped.probability is not None
-    assert served.probability > swapped.probability
+    assert swapped.probability is not None and reworded.probability is not None
+    assert reworded.probability > 0.8 > 0.5 > swapped.probability
 
 
 def test_different_numbers_are_vetoed_before_the_model(decider: LearnedDecider) -> None:
