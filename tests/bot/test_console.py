@@ -485,11 +485,9 @@ def test_ctrl_c_at_the_prompt_exits_130_without_a_traceback(tmp_path: Path) -> N
 
 
 def test_ask_intel_cache_and_settings_answer_from_the_consoles_own_tenant(tmp_path: Path) -> None:
-    result = _run_console(
-        tmp_path, "--json", "--run", f"/autointel depth:quick {MARKUP_TEXT}",
-        "/ask How much did rainfall rise in 2024?", "/intel history", "/intel search flooded streets",
-        "/cache stats", "/settings show",
-    )
+    commands = [f"/autointel depth:quick {MARKUP_TEXT}", "/ask How much did rainfall rise in 2024?",
+                "/intel history", "/intel search flooded streets", "/cache stats", "/settings show"]
+    result = _run_console(tmp_path, "--json", *(part for command in commands for part in ("--run", command)))
 
     assert result.returncode == 0, result.stderr
     report_line, answer_line, history_line, match_line, stats_line, settings_line = result.stdout.splitlines()

@@ -172,12 +172,15 @@ async def test_hang_past_the_timeout_gives_up_within_the_retry_limit_and_opens_t
         await engine.analyse(article(), depth="standard", progress=collect)
 
     assert caught.value.last_reason.startswith("no answer in ")
-    assert len(fake_llm.chat_requests) == 2
+    # At most the two attempts allowed (a loaded machine can time the second out before the fake
+    # server has read it, so it may have recorded only one).
+    sent = len(fake_llm.chat_requests)
+    assert 1 <= sent <= 2
     assert any("the LLM is not answering; local analysis in " in line for line in lines)
     assert backend.breaker.state == "open"  # one hang is enough: the next request does not wait
     with pytest.raises(LLMCircuitOpenError):
         await engine.analyse(article(), depth="standard", progress=ignore_progress)
-    assert len(fake_llm.chat_requests) == 2
+    assert len(fake_llm.chat_requests) == sent
 
 
 async def test_run_of_500s_within_the_attempt_limit_does_not_trip_the_breaker(
