@@ -180,7 +180,9 @@ def _name_spans(text: str) -> list[tuple[int, int, Mention | None]]:
         match for match in _AND_ORG_RE.finditer(text)
         if match.group().split()[0] not in gz.NOT_NAMES and not _CAPITAL_BEFORE_RE.search(text, 0, match.start())
     ]
-    spans = [(match.start(), match.end(), Mention(match.group(), "ORG")) for match in joined]
+    spans: list[tuple[int, int, Mention | None]] = [
+        (match.start(), match.end(), Mention(match.group(), "ORG")) for match in joined
+    ]
     for match in _SPAN_RE.finditer(text):
         if any(other.start() <= match.start() < other.end() for other in joined):
             continue
