@@ -69,7 +69,7 @@ DATE_RE = re.compile(
 
 _WORD = r"[A-Z][\w’'&-]*(?:\.[a-z]+)?"
 _NUMBER = (
-    r"\d+[a-z]{0,2}\b(?![\d,.%/-]|\s?(?:%|percent|per\b|million|billion|thousand|kilo\w*|km|hectares|"
+    r"\d+[a-z]{0,2}\b(?![\d%/-]|[.,]\d|\s?(?:%|percent|per\b|million|billion|thousand|kilo\w*|km|hectares|"
     r"people|years?|months?|weeks?|days?|hours?|minutes?|degrees?|times|to\b|and\b|or\b))"
 )
 _CONNECTOR = r"(?:of|for|de|del|della|do|da|dos|das|du|van|von|der|den|la|le|und|y|&)(?:\s+the)?"
@@ -180,14 +180,16 @@ def _name_spans(text: str) -> list[tuple[int, int, Mention | None]]:
         match for match in _AND_ORG_RE.finditer(text)
         if match.group().split()[0] not in gz.NOT_NAMES and not _CAPITAL_BEFORE_RE.search(text, 0, match.start())
     ]
-    spans = [(match.start(), match.end(), Mention(match.group(), "ORG")) for match in joined]
+    spans: list[tuple[int, int, Mention | None]] = [
+        (match.start(), match.end(), Mention(match.group(), "ORG")) for match in joined
+    ]
     for match in _SPAN_RE.finditer(text):
         if any(other.start() <= match.start() < other.end() for other in joined):
             continue
         for part, start in _parts(match.group(), match.start()):
             name, start = _without_leading_words(part, start, at_start=_at_start(text, start))
             name = _POSSESSIVE_RE.sub("", name)
-            if name and name[0].isupper():
+            if len(name) > 1 and name[0].isupper():
                 spans.append((start, start + len(name), _name_mention(text, name, start)))
     return spans
 
@@ -245,7 +247,7 @@ def _name_mention(text: str, name: str, start: int) -> Mention | None:
         return None
     if words[0] in gz.NOT_NAMES or name in gz.PERSON_TITLES or name.rstrip(".") in gz.PERSON_TITLES:
         return None  # "June 2022" is a date, found as one
-    if len(words) == 1 and name.isupper():
+    if len(words) == 1 and name.isupper() and name.isalpha():
         return _acronym_mention(name)
     initial = len(words) == 1 and _at_start(text, start)
     label, weight = _label(text, name, start)

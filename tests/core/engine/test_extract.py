@@ -1,10 +1,11 @@
-"""Claim kinds and the heuristic entity extractor, sentence by sentence."""
+"""Claim kinds and the entity extractor, sentence by sentence."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.engine.extract import classify_claim, find_entities, is_checkable
+from core.engine.entities import find_entities
+from core.engine.extract import classify_claim, is_checkable
 
 
 @pytest.mark.parametrize(

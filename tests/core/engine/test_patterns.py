@@ -1,8 +1,10 @@
-"""Pattern types found from their textual markers, through the engine on the real model."""
+"""Patterns name what they relate and stand on two sentences; a marker word alone is never one."""
 
 from __future__ import annotations
 
 from core.engine.local import LocalEngine
+from core.engine.patterns import sentence_relations
+from core.engine.text import segment_sources
 from core.models import SourceDocument
 
 MARKET_NOTES = (
@@ -17,21 +19,23 @@ MARKET_NOTES = (
 )
 
 
-async def test_markers_give_correlation_emergence_cycle_and_a_numeric_anomaly(engine: LocalEngine) -> None:
+async def test_a_trend_names_its_quantity_direction_and_figures_and_an_outlier_its_median(
+    engine: LocalEngine,
+) -> None:
     report = await engine.analyse([SourceDocument(text=MARKET_NOTES)], depth="deep")
 
-    evidence: dict[str, list[str]] = {}
-    for pattern in report.patterns:
-        evidence.setdefault(pattern.pattern_type, []).extend(pattern.evidence)
-    assert "As interest rates rose, house sales in the capital slowed sharply." in evidence["correlation"]
-    assert any(line.startswith("For the first time") for line in evidence["emergence"])
-    assert any("every year" in line for line in evidence["cycle"])
-    anomalies = [p for p in report.patterns if p.pattern_type == "anomaly"]
-    assert any("48% against a median of 5%" in p.description for p in anomalies)
-    assert all(0.0 < pattern.confidence <= 0.95 for pattern in report.patterns)
+    by_type = {pattern.pattern_type: pattern for pattern in report.patterns}
+    trend = by_type["temporal"]
+    assert trend.description.startswith("Trend: rents up (climbed 4%; climbed 5%")
+    assert len(trend.evidence) == 4
+    assert "48% against a median of 5%" in by_type["anomaly"].description
+    assert len(by_type["anomaly"].evidence) == 2
+    # "for the first time", "every year": single marker words, no longer patterns of their own
+    assert {"emergence", "cycle"}.isdisjoint(by_type)
+    assert all(len(pattern.evidence) >= 2 and 0.0 < pattern.confidence <= 0.9 for pattern in report.patterns)
 
 
-async def test_text_without_markers_has_no_marker_patterns(engine: LocalEngine) -> None:
+async def test_text_without_relations_has_no_patterns(engine: LocalEngine) -> None:
     plain = (
         "The library opens at nine on weekdays. Visitors can borrow six books at a time. "
         "The reading room has forty desks and a quiet corner for children. "
@@ -39,4 +43,42 @@ async def test_text_without_markers_has_no_marker_patterns(engine: LocalEngine) 
     )
     report = await engine.analyse([SourceDocument(text=plain)], depth="deep")
 
-    assert [pattern.pattern_type for pattern in report.patterns] == []
+    assert report.patterns == []
+
+
+async def test_a_cause_stated_across_two_sentences_names_cause_and_effect(engine: LocalEngine) -> None:
+    text = (
+        "A cold snap in January froze the ground under the old cast-iron water mains. "
+        "As a result, burst water mains across the city rose to 3,412 last year. "
+        "The library opens at nine on weekdays."
+    )
+    report = await engine.analyse([SourceDocument(text=text)], depth="standard")
+
+    causal = [pattern for pattern in report.patterns if pattern.pattern_type == "causal"]
+    assert len(causal) == 1
+    assert causal[0].description == (
+        "Cause → effect: A cold snap in January froze the ground under the old cast-iron water mains"
+        " → Burst water mains across the city rose to 3,412 last year"
+    )
+    assert len(causal[0].evidence) == 2
+
+
+def test_a_marker_word_without_two_named_sides_is_no_relation() -> None:
+    sentences = segment_sources([
+        "The causes are well understood. Sea temperatures were unusually high. "
+        "Heat waves now arrive almost every year."
+    ])
+    relations = [relation for index, sentence in enumerate(sentences)
+                 for relation in sentence_relations(sentence, sentences[index - 1] if index else None)]
+
+    assert relations == []
+
+
+def test_contrast_names_both_sides() -> None:
+    sentence = segment_sources(["Shares in Nordlink rose 7 percent in Frankfurt, while Baltic Freight's stock climbed 12 percent."])[0]
+
+    (relation,) = sentence_relations(sentence, None)
+
+    assert relation.pattern_type == "divergence"
+    assert relation.left == "Shares in Nordlink rose 7 percent in Frankfurt"
+    assert relation.right == "Baltic Freight's stock climbed 12 percent"

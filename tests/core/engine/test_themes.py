@@ -6,7 +6,7 @@ import numpy as np
 
 from core.embedder import Embedder
 from core.engine.text import segment_sources
-from core.engine.themes import build_themes, cluster_sentences, theme_keywords, theme_label
+from core.engine.themes import build_themes, cluster_sentences, key_phrases, theme_keywords, theme_label
 from tests.core.engine.conftest import sample_text
 
 
@@ -49,10 +49,27 @@ def test_theme_state_has_coherence_and_a_representative(embedder: Embedder) -> N
     assert "coffee" in sentences[themes[0].representative].clean.lower()
 
 
-def test_label_joins_the_top_three_keywords() -> None:
-    assert theme_label(["coffee", "farmer", "harvest", "bean"]) == "Coffee, farmer and harvest"
-    assert theme_label(["battery"]) == "Battery"
+def test_label_is_the_best_key_phrase_or_else_the_top_keyword() -> None:
+    assert theme_label(["mass bleaching", "sea temperatures"], ["bleaching"]) == "Mass bleaching"
+    assert theme_label([], ["battery", "charger"]) == "Battery"
     assert theme_label([]) == "General"
+
+
+def test_key_phrase_is_a_recurring_run_of_content_words_not_keywords_joined_with_and() -> None:
+    sentences = segment_sources([
+        "The reef suffered a mass bleaching event in March. Divers saw mass bleaching on the outer reef. "
+        "Mass bleaching follows marine heat waves. "
+        "Battery prices fell for drivers. Drivers charged the battery pack at night. The battery pack was heavy."
+    ])
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    keywords = theme_keywords(sentences, labels, themes=2, limit=5)
+    weights = [{word: 1.0 for word in theme} for theme in keywords]
+
+    phrases = key_phrases(sentences, labels, weights=weights, keywords=keywords)
+
+    assert phrases[0][0].lower() == "mass bleaching"
+    assert phrases[1][0].lower() == "battery pack"
+    assert not any(" and " in phrase for phrase in phrases[0] + phrases[1])
 
 
 def test_long_text_gets_the_depth_floor_of_themes(embedder: Embedder) -> None:
