@@ -353,22 +353,28 @@ def _anomaly_findings(state: AnalysisState) -> Iterator[_Finding]:
 
 
 def _convergence_findings(state: AnalysisState) -> list[_Finding]:
-    """Themes where sentences of two or more sources restate one another."""
+    """Themes where sentences of two or more sources restate one another.
+
+    Judged pairwise (the closest sentences of two different sources in the theme), not against
+    the theme's representative: which sentence represents a theme moves with small changes of the
+    embedding, whether two sources say the same thing does not.
+    """
     if state.source_count < 2:
         return []
     findings = []
     for theme in state.themes:
         members = np.array(theme.members, dtype=np.int64)
-        similarity = state.embeddings[members] @ state.embeddings[theme.representative]
-        agreeing = [int(member) for member, value in zip(members, similarity, strict=True) if value >= AGREEMENT_SIMILARITY]
-        by_source: dict[int, int] = {}
-        for index in agreeing:
-            by_source.setdefault(state.sentences[index].source_index, index)
-        if len(by_source) >= 2:
-            statement = one_line(state.sentences[theme.representative].clean)
-            findings.append(
-                _Finding("convergence", f"Sources agree: {statement} ({len(by_source)} sources)", list(by_source.values()))
-            )
+        sources = np.array([state.sentences[int(member)].source_index for member in members])
+        similarity = state.embeddings[members] @ state.embeddings[members].T
+        similarity[sources[:, None] == sources[None, :]] = -1.0  # only pairs across sources
+        first, second = np.unravel_index(int(np.argmax(similarity)), similarity.shape)
+        if similarity[first, second] < AGREEMENT_SIMILARITY:
+            continue
+        pair = sorted((int(members[first]), int(members[second])))
+        agreeing = {int(source) for source, row in zip(sources, similarity, strict=True)
+                    if row.max() >= AGREEMENT_SIMILARITY}
+        statement = one_line(state.sentences[pair[0]].clean)
+        findings.append(_Finding("convergence", f"Sources agree: {statement} ({len(agreeing)} sources)", pair))
     return findings
 
 

@@ -126,7 +126,7 @@ def test_the_discord_library_and_admin_commands_parse(line: str, expected: Conso
     [
         ("/ask", "Ask a question"),
         ("/intel search", "Give search words"),
-        ("/cache clear", "/cache takes stats on the console, not 'clear'"),
+        ("/cache clear", "/cache takes stats or wrong on the console, not 'clear'"),
         ("/settings set default_depth quick", "/settings takes show on the console, not 'set'"),
     ],
 )
@@ -282,7 +282,8 @@ def test_rich_markup_in_source_text_is_shown_literally() -> None:
 
 
 def test_cache_hit_line_shows_how_similarity_and_age() -> None:
-    hit = CacheHitInfo(how="semantic", similarity=0.947, age_seconds=3 * 3600 + 125, entry_id=4)
+    hit = CacheHitInfo(how="semantic", similarity=0.947, age_seconds=3 * 3600 + 125, entry_id=4,
+                       namespace="autointel:quick:local", query_text="the request")
 
     text = _rendered(_report(), cache_hit=hit)
 

@@ -169,7 +169,8 @@ async def test_autocomplete_offers_keys_and_the_values_of_a_key(intel_bot: Runni
     )
     reset_keys = await fake.autocomplete("settings", {"reset": {"key": "url"}}, focused="key", user=admin)
 
-    assert [choice["value"] for choice in keys] == ["cache_strictness", "cache_similarity_threshold", "cache_ttl_days"]
+    assert [choice["value"] for choice in keys] == [
+        "cache_strictness", "cache_similarity_threshold", "cache_llm_verify", "cache_ttl_days"]
     assert [choice["value"] for choice in depths] == ["quick", "standard", "deep"]
     offered = [choice["value"] for choice in commands]
     assert "/status autointel" in offered and "/status cache clear" in offered

@@ -42,15 +42,15 @@ async def test_full_storage_during_a_store_still_gives_the_report_with_a_note_an
     configured = bot_settings_for(fake_discord, settings, user_cooldown_seconds=0)
     async with running_bot(fake_discord, configured, embedder=embedder) as running:
         _, stored = await _report(fake_discord, HARBOUR_AND_SCHOOLS)
-        connection = running.bot.runtime.database.connection
-        async with connection.execute("PRAGMA page_count") as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
-        await connection.execute(f"PRAGMA max_page_count = {int(row[0])}")  # the disk is now full
+        backend = running.bot.runtime.storage.backend  # SQLite: one connection, so the limit applies to it
+        async with backend.reading() as database:
+            pages = int(await database.fetchval("PRAGMA page_count"))
+            await database.fetchval(f"PRAGMA max_page_count = {pages}")  # the disk is now full
 
         _, unsaved = await _report(fake_discord, ORCHARD_TEXT)
 
-        await connection.execute(f"PRAGMA max_page_count = {NO_PAGE_LIMIT}")  # space freed again
+        async with backend.reading() as database:
+            await database.fetchval(f"PRAGMA max_page_count = {NO_PAGE_LIMIT}")  # space freed again
         _, again = await _report(fake_discord, HARBOUR_AND_SCHOOLS)
         alive = running.task.done() is False
 

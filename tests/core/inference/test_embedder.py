@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.embedder import Embedder, build_embedder
+from core.embedder import SentenceTransformerEmbedder, build_embedder
 from core.errors import ConfigError
 from core.inference.embedder import DEFAULT_EMBEDDER_DIR, OnnxEmbedder
 from core.settings import Settings, default_embedding_model_path
@@ -29,7 +29,7 @@ _SENTENCES = [
 
 def test_onnx_embeddings_agree_with_the_fp32_model() -> None:
     onnx = OnnxEmbedder(DEFAULT_EMBEDDER_DIR).embed(_SENTENCES)
-    reference = Embedder(default_embedding_model_path()).embed(_SENTENCES)
+    reference = SentenceTransformerEmbedder(default_embedding_model_path()).embed(_SENTENCES)
     cosines = np.sum(onnx * reference, axis=1)
     assert cosines.min() >= 0.99, cosines
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-4)
@@ -40,7 +40,7 @@ def test_one_word_inputs_agree_less_but_closely() -> None:
     quantisation error over; measured: "ok" 0.979, "thanks" 0.965."""
     words = ["ok", "thanks", "inflation", "Nvidia"]
     onnx = OnnxEmbedder(DEFAULT_EMBEDDER_DIR).embed(words)
-    reference = Embedder(default_embedding_model_path()).embed(words)
+    reference = SentenceTransformerEmbedder(default_embedding_model_path()).embed(words)
     assert np.sum(onnx * reference, axis=1).min() >= 0.96
 
 
@@ -58,7 +58,7 @@ def test_the_two_backends_have_different_names() -> None:
     """The cache keys vectors by this name, so vectors of two backends are never compared."""
     default = build_embedder(Settings(_env_file=None))  # type: ignore[call-arg]
     torch = build_embedder(Settings(_env_file=None, embedding_model=default_embedding_model_path()))  # type: ignore[call-arg]
-    assert isinstance(default, OnnxEmbedder) and isinstance(torch, Embedder)
+    assert isinstance(default, OnnxEmbedder) and isinstance(torch, SentenceTransformerEmbedder)
     assert default.name != torch.name
 
 
