@@ -35,8 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from core.embedder import SentenceTransformerEmbedder
-from core.settings import Settings, default_embedding_model_path
+from core.embedder import build_embedder
+from core.settings import Settings
 from tests.e2e.bot_runner import bot_settings_for, running_bot
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.fake_guild import (
@@ -195,8 +195,8 @@ async def user_loop(fake: FakeDiscord, guild: FakeGuild, user: FakeUser, *, seed
 
 
 async def main(*, seconds: float, users: int, guilds: int) -> None:
-    embedder = SentenceTransformerEmbedder(default_embedding_model_path(), torch_threads=2)
-    embedder.load()
+    embedder = build_embedder(Settings(_env_file=None))  # type: ignore[call-arg]  # the product's embedder
+    embedder.embed(["load the model"])
     world, senders = build_world(guilds=guilds, users_per_guild=max(1, users // guilds))
     warnings = GatewayWarnings()
     logging.getLogger("discord.gateway").addHandler(warnings)
