@@ -12,35 +12,24 @@ Thread-safe and blocking: call :meth:`embed` through the worker gate.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from core.inference.onnx import open_session, read_manifest, read_tokenizer
-
-if TYPE_CHECKING:
-    import onnxruntime
-    from tokenizers import Tokenizer
+from core.inference.onnx import ModelManifest, OnnxModel
 
 __all__ = ["DEFAULT_EMBEDDER_DIR", "EmbedderManifest", "OnnxEmbedder"]
 
 _log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER_DIR = Path(__file__).resolve().parents[2] / "models" / "minilm-l6-int8"
-_SETTING = "EMBEDDING_MODEL"
 
 
-class EmbedderManifest(BaseModel):
+class EmbedderManifest(ModelManifest):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    model_id: str
-    file: str = "model.onnx.gz"
-    sha256: str = Field(min_length=64, max_length=64)
     max_length: int = Field(default=256, ge=16, le=512)
     dimension: int = Field(gt=0)
 
@@ -51,18 +40,12 @@ class OnnxEmbedder:
     def __init__(self, model_dir: Path, *, batch_size: int = 64, threads: int = 1) -> None:
         self.model_dir = model_dir
         self.batch_size = batch_size
-        self.threads = threads
-        self._manifest: EmbedderManifest | None = None
-        self._session: onnxruntime.InferenceSession | None = None
-        self._tokenizer: Tokenizer | None = None
-        self._lock = threading.Lock()
-        self.load_seconds: float | None = None
+        self._model = OnnxModel(model_dir, manifest_name="embedder.json", manifest_type=EmbedderManifest,
+                                setting="EMBEDDING_MODEL", threads=threads)
 
     @property
     def manifest(self) -> EmbedderManifest:
-        self.load()
-        assert self._manifest is not None
-        return self._manifest
+        return self._model.load()[0]
 
     @property
     def name(self) -> str:
@@ -74,29 +57,18 @@ class OnnxEmbedder:
 
     @property
     def loaded(self) -> bool:
-        return self._session is not None
+        return self._model.loaded
+
+    @property
+    def load_seconds(self) -> float | None:
+        return self._model.load_seconds
 
     def load(self) -> None:
         """Check and open the model (blocking, idempotent); a bad folder is a ConfigError."""
-        if self._session is not None:
-            return
-        with self._lock:
-            if self._session is not None:
-                return
-            started = time.perf_counter()
-            manifest = read_manifest(self.model_dir, "embedder.json", EmbedderManifest, setting=_SETTING)
-            self._tokenizer = read_tokenizer(self.model_dir, max_length=manifest.max_length, setting=_SETTING)
-            self._manifest = manifest
-            self._session = open_session(
-                self.model_dir, manifest.file, sha256=manifest.sha256, threads=self.threads, setting=_SETTING
-            )
-            self.load_seconds = time.perf_counter() - started
-            _log.info("loaded embedding model %s in %.1fs", manifest.model_id, self.load_seconds)
+        self._model.load()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.load()
-        assert self._manifest is not None
-        result = np.zeros((len(texts), self._manifest.dimension), dtype=np.float32)
+        result = np.zeros((len(texts), self.manifest.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda index: len(texts[index]))  # little padding per batch
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
@@ -104,15 +76,15 @@ class OnnxEmbedder:
         return result
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        assert self._session is not None and self._tokenizer is not None
-        encodings = self._tokenizer.encode_batch(texts)
+        _, tokenizer, session = self._model.load()
+        encodings = tokenizer.encode_batch(texts)
         mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
         feeds = {
             "input_ids": np.array([encoding.ids for encoding in encodings], dtype=np.int64),
             "attention_mask": mask,
             "token_type_ids": np.array([encoding.type_ids for encoding in encodings], dtype=np.int64),
         }
-        (hidden,) = self._session.run(["last_hidden_state"], feeds)
+        (hidden,) = session.run(["last_hidden_state"], feeds)
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -13,10 +13,12 @@ import gzip
 import hashlib
 import json
 import logging
+import threading
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from core.errors import ConfigError
 
@@ -24,11 +26,60 @@ if TYPE_CHECKING:
     import onnxruntime
     from tokenizers import Tokenizer
 
-__all__ = ["open_session", "read_manifest", "read_tokenizer"]
+__all__ = ["ModelManifest", "OnnxModel", "open_session", "read_manifest", "read_tokenizer"]
 
 _log = logging.getLogger(__name__)
 
+class ModelManifest(BaseModel):
+    """What every model folder's manifest states (each model adds its own fields)."""
+
+    model_id: str
+    file: str = "model.onnx.gz"
+    sha256: str = Field(min_length=64, max_length=64)
+    max_length: int = Field(ge=16, le=512)
+
+
 ManifestT = TypeVar("ManifestT", bound=BaseModel)
+ModelManifestT = TypeVar("ModelManifestT", bound=ModelManifest)
+
+
+class OnnxModel(Generic[ModelManifestT]):
+    """A model folder loaded once, lazily and thread-safely: manifest, tokenizer, checked session."""
+
+    def __init__(
+        self, model_dir: Path, *, manifest_name: str, manifest_type: type[ModelManifestT], setting: str, threads: int
+    ) -> None:
+        self.model_dir = model_dir
+        self._manifest_name = manifest_name
+        self._manifest_type = manifest_type
+        self._setting = setting
+        self._threads = threads
+        self._loaded: tuple[ModelManifestT, Tokenizer, onnxruntime.InferenceSession] | None = None
+        self._lock = threading.Lock()
+        self.load_seconds: float | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    def load(self) -> tuple[ModelManifestT, Tokenizer, onnxruntime.InferenceSession]:
+        """Manifest, tokenizer and session (blocking, idempotent); a bad folder is a ConfigError."""
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = self._open()
+        return self._loaded
+
+    def _open(self) -> tuple[ModelManifestT, Tokenizer, onnxruntime.InferenceSession]:
+        started = time.perf_counter()
+        manifest = read_manifest(self.model_dir, self._manifest_name, self._manifest_type, setting=self._setting)
+        tokenizer = read_tokenizer(self.model_dir, max_length=manifest.max_length, setting=self._setting)
+        session = open_session(
+            self.model_dir, manifest.file, sha256=manifest.sha256, threads=self._threads, setting=self._setting
+        )
+        self.load_seconds = time.perf_counter() - started
+        _log.info("loaded %s from %s in %.1fs", manifest.model_id, self.model_dir, self.load_seconds)
+        return manifest, tokenizer, session
 
 
 def read_manifest(model_dir: Path, name: str, model: type[ManifestT], *, setting: str) -> ManifestT:
