@@ -45,8 +45,8 @@ bench: install-test
 # thresholds (about 75 min on 2 cores; see docs/verifier_model_card.md).  Writes models/hit-verifier/.
 train-verifier: install-test
 	$(PIP) install --quiet -e ".[train]"
-	$(PY) training/train_verifier.py --out training/output/verifier
-	$(PY) training/train_verifier.py --init training/output/verifier --seed 14 --lr 3e-5 --out training/output/verifier-e2
+	$(PY) training/train_verifier.py --layers 6 --lr 5e-5 --seed 21 --out training/output/verifier
+	$(PY) training/train_verifier.py --init training/output/verifier --seed 22 --lr 3e-5 --qqp-share 0.5 --out training/output/verifier-e2
 	$(PY) training/export_verifier.py --checkpoint training/output/verifier-e2 --out models/hit-verifier
 	$(PY) training/calibrate_verifier.py --model models/hit-verifier
 

@@ -9,7 +9,9 @@
    GPTCache 0.1.44's default decision, the old rule decider, the trained verifier at each level.
 2. The hand-written sets, ``tests/data/cache_pairs_fresh.jsonl`` (held out, never tuned on) and
    ``tests/data/cache_pairs.jsonl`` (the older set), each stored whole in one guild and every query
-   looked up: wrong hits and paraphrase recall per kind, at each strictness level.
+   looked up: wrong hits and paraphrase recall per kind, at each strictness level.  As in the
+   product, the exact layer answers first: a query equal to a stored request after normalisation
+   (case, punctuation, spacing) is a hit before any decider is asked.
 3. Cost: a semantic hit (embed, search, verify) and a miss, next to one embedding, p50.
 
     .venv/bin/python benchmarks/cache_quality.py
@@ -33,10 +35,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from benchmarks.baselines.rule_verifier import DEFAULT_THRESHOLD, VerifyingDecider
 from core.cache.decision import Candidate
+from core.cache.keys import normalise_query
 from core.cache.learned import STRICTNESS_LEVELS, LearnedDecider
-from core.embedder import Embedder, SentenceTransformerEmbedder
+from core.embedder import Embedder, build_embedder
 from core.inference.cross_encoder import CrossEncoder
-from core.settings import Settings, default_embedding_model_path
+from core.settings import Settings
 from training.cache_protocol import Lookup, Score, build_lookups, score_decisions
 from training.qqp_splits import load_splits
 
@@ -126,6 +129,7 @@ def own_set_rows(verifier: LearnedDecider, embedder: Embedder) -> None:
         index.add(embedder.embed(stored))
         similarities, ids = index.search(embedder.embed([pair["query"] for pair in pairs]), 5)
         same = {(pair["query"], pair["stored"]) for pair in pairs if pair["same_meaning"]}
+        exact = {normalise_query(text): position for position, text in enumerate(stored)}
         print(f"\n## {title} set: {path.name}, {len(pairs)} pairs "
               f"({sum(not p['same_meaning'] for p in pairs)} near-misses, {sum(p['same_meaning'] for p in pairs)} "
               "paraphrases), all stored in one guild")
@@ -139,7 +143,9 @@ def own_set_rows(verifier: LearnedDecider, embedder: Embedder) -> None:
             for row, pair in enumerate(pairs):
                 candidates = [Candidate(entry_id=int(j), text=stored[j], similarity=float(s))
                               for s, j in zip(similarities[row], ids[row], strict=True)]
-                served = decide(pair["query"], candidates)
+                position = exact.get(normalise_query(pair["query"]))  # the cache's exact layer comes first
+                served = Candidate(entry_id=position, text=stored[position], similarity=1.0) \
+                    if position is not None else decide(pair["query"], candidates)
                 right = served is not None and (pair["query"], served.text) in same
                 if served is not None and not right:
                     wrong[pair["kind"]] = wrong.get(pair["kind"], 0) + 1
@@ -197,7 +203,7 @@ def main() -> None:
     settings = Settings(verifier_model=str(args.verifier or ""))
     verifier = LearnedDecider(CrossEncoder(settings.verifier_model_path, threads=1))
     verifier.warm_up()
-    embedder = SentenceTransformerEmbedder(default_embedding_model_path(), batch_size=128, torch_threads=2)
+    embedder = build_embedder(settings)  # the product's embedder (int8 ONNX MiniLM)
     print(f"verifier: {verifier.model.manifest.model_id}, thresholds {dict(verifier.model.manifest.thresholds)}")
     own_set_rows(verifier, embedder)
     cost_rows(verifier, embedder)

