@@ -1,0 +1,115 @@
+"""Who holds the event loop: a watchdog thread that samples the loop thread's stack while it is late.
+
+A diagnostic for the benchmarks, not product code.  A task on the loop stamps a heartbeat every
+``beat`` seconds; a daemon thread checks it every ``every`` seconds, and while the heartbeat is
+older than ``threshold`` the loop is stalled: the thread takes the loop thread's current frame
+(``sys._current_frames()``, CPython's stdlib) and counts it.  Each sample stands for ``every``
+seconds of stall, so the counts add up to milliseconds of stall per function.
+
+Two attributions are kept per sample: the innermost frame in this project's code (``bot/``,
+``cogs/``, ``core/``) and the innermost frame overall (often a library call).  Caveat: a C call
+that holds the GIL blocks the watchdog too, so its samples land when it returns; counts of
+*stalls* attributed to a project frame stay right, the split of milliseconds inside them is
+approximate.
+
+    async with StallProfiler() as profiler: ...
+    print(profiler.report())
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+from types import FrameType
+
+__all__ = ["StallProfiler"]
+
+_PROJECT_DIRS = tuple(str(Path(__file__).resolve().parents[1] / name) + "/" for name in ("bot", "cogs", "core"))
+
+
+def _where(frame: FrameType) -> str:
+    return f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}"
+
+
+class StallProfiler:
+    """Samples the loop thread's stack whenever the loop is ``threshold`` seconds late."""
+
+    def __init__(self, *, threshold: float = 0.05, every: float = 0.005, beat: float = 0.01) -> None:
+        self.threshold = threshold
+        self.every = every
+        self.beat = beat
+        self.project = Counter[str]()
+        self.innermost = Counter[str]()
+        self.chains = Counter[str]()
+        self.stalls = Counter[str]()  # stalls (not samples) per project frame first seen in them
+        self.stall_count = 0
+        self._heartbeat = time.perf_counter()
+        self._loop_thread = threading.get_ident()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> StallProfiler:
+        self._loop_thread = threading.get_ident()
+        self._heartbeat = time.perf_counter()
+        self._task = asyncio.get_running_loop().create_task(self._beat())
+        self._thread = threading.Thread(target=self._watch, name="stall-profiler", daemon=True)
+        self._thread.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._thread is not None:
+            self._thread.join(timeout=1)
+
+    async def _beat(self) -> None:
+        while True:
+            self._heartbeat = time.perf_counter()
+            await asyncio.sleep(self.beat)
+
+    def _watch(self) -> None:
+        in_stall: set[str] | None = None
+        while not self._stop.wait(self.every):
+            late = time.perf_counter() - self._heartbeat - self.beat
+            if late < self.threshold:
+                in_stall = None
+                continue
+            frame = sys._current_frames().get(self._loop_thread)
+            if frame is None:
+                continue
+            project = self._sample(frame)
+            if in_stall is None:
+                in_stall = set()
+                self.stall_count += 1
+            if project not in in_stall:
+                in_stall.add(project)
+                self.stalls[project] += 1
+
+    def _sample(self, frame: FrameType) -> str:
+        stack = traceback.extract_stack(frame)
+        self.innermost[f"{Path(stack[-1].filename).name}:{stack[-1].name}"] += 1
+        mine = [entry for entry in stack if entry.filename.startswith(_PROJECT_DIRS)]
+        project = f"{Path(mine[-1].filename).name}:{mine[-1].name}" if mine else "(no project frame)"
+        self.project[project] += 1
+        chain = " > ".join(f"{Path(entry.filename).name}:{entry.name}" for entry in stack[-6:])
+        self.chains[f"{project} | {chain}"] += 1
+        return project
+
+    def report(self, *, top: int = 12) -> str:
+        ms = self.every * 1000
+        lines = [f"stalls over {self.threshold * 1000:.0f} ms: {self.stall_count}", "",
+                 "| project frame | stalls seen in | stall ms |", "|---|---:|---:|"]
+        lines += [f"| {name} | {self.stalls[name]} | {count * ms:.0f} |" for name, count in self.project.most_common(top)]
+        lines += ["", "| innermost frame | stall ms |", "|---|---:|"]
+        lines += [f"| {name} | {count * ms:.0f} |" for name, count in self.innermost.most_common(top)]
+        lines += ["", "top stacks (project frame | last 6 frames):"]
+        lines += [f"  {count * ms:6.0f} ms  {name}" for name, count in self.chains.most_common(top)]
+        return "\n".join(lines)
