@@ -7,7 +7,8 @@ older than ``threshold`` the loop is stalled: the thread takes the loop thread's
 seconds of stall, so the counts add up to milliseconds of stall per function.
 
 Two attributions are kept per sample: the innermost frame in this project's code (``bot/``,
-``cogs/``, ``core/``) and the innermost frame overall (often a library call).  Caveat: a C call
+``cogs/``, ``core/``; ``tests/`` and ``benchmarks/`` count as "harness": the fake Discord and the
+simulated users run on the same loop) and the innermost frame overall (often a library call).  Caveat: a C call
 that holds the GIL blocks the watchdog too, so its samples land when it returns; counts of
 *stalls* attributed to a project frame stay right, the split of milliseconds inside them is
 approximate.
@@ -29,7 +30,9 @@ from types import FrameType
 
 __all__ = ["StallProfiler"]
 
-_PROJECT_DIRS = tuple(str(Path(__file__).resolve().parents[1] / name) + "/" for name in ("bot", "cogs", "core"))
+_ROOT = Path(__file__).resolve().parents[1]
+_PROJECT_DIRS = tuple(f"{_ROOT / name}/" for name in ("bot", "cogs", "core"))
+_HARNESS_DIRS = tuple(f"{_ROOT / name}/" for name in ("tests", "benchmarks"))
 
 
 def _where(frame: FrameType) -> str:
@@ -96,8 +99,10 @@ class StallProfiler:
     def _sample(self, frame: FrameType) -> str:
         stack = traceback.extract_stack(frame)
         self.innermost[f"{Path(stack[-1].filename).name}:{stack[-1].name}"] += 1
-        mine = [entry for entry in stack if entry.filename.startswith(_PROJECT_DIRS)]
+        mine = [entry for entry in stack if entry.filename.startswith(_PROJECT_DIRS + _HARNESS_DIRS)]
         project = f"{Path(mine[-1].filename).name}:{mine[-1].name}" if mine else "(no project frame)"
+        if mine and mine[-1].filename.startswith(_HARNESS_DIRS):
+            project = f"harness {project}"  # the fake Discord and the simulated users share the loop
         self.project[project] += 1
         chain = " > ".join(f"{Path(entry.filename).name}:{entry.name}" for entry in stack[-6:])
         self.chains[f"{project} | {chain}"] += 1
