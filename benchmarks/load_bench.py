@@ -15,7 +15,10 @@ time in five, ``/ask``, and wait for the final answer.  Printed as a Markdown ta
 The per-user cooldown is off so every user sends as soon as their think time allows; everything
 else is the default settings (analysis queue: 4 at once, 50 waiting, 20 per guild).
 
-    .venv/bin/python benchmarks/load_bench.py [--seconds 300] [--users 50] [--guilds 5]
+    .venv/bin/python benchmarks/load_bench.py [--seconds 300] [--users 50] [--guilds 5] [--profile-stalls]
+
+``--profile-stalls`` adds which functions held the loop during stalls, and how much of the stall
+time the loop thread was running, waiting for a CPU or blocked (``benchmarks/loop_stalls.py``).
 """
 
 from __future__ import annotations

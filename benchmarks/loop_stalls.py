@@ -162,7 +162,7 @@ class StallProfiler:
             f"{split.waiting:.1f} s ({share(split.waiting)}), blocked (GIL, system calls) "
             f"{split.seconds - split.running - split.waiting:.1f} s",
             f"stalls with >= {self.threshold * 1000:.0f} ms of loop-thread CPU (long synchronous calls): "
-            f"{sum(1 for _ in self.busy_stalls.elements())} frame sightings",
+            f"{sum(1 for _ in self.busy_stalls.elements())} (stall, project frame) pairs",
             "", "| project frame | stalls seen in | of them >= threshold CPU | stall ms sampled |", "|---|---:|---:|---:|",
         ]
         lines += [f"| {name} | {self.stalls[name]} | {self.busy_stalls[name]} | {count * ms:.0f} |"
