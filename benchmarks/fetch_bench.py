@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.errors import IntelError
 from core.fetch.guard import UrlGuard
 from core.fetch.reader import SourceReader
+from core.fetch.transport import tls_context
 from core.gate import WorkerGate
 from core.settings import Settings
 from tests.fakes.web_server import ARTICLE_HTML, StaticResolver
@@ -89,7 +90,7 @@ async def main(latency: float, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         settings = Settings(_env_file=None, data_dir=Path(data_dir))  # type: ignore[call-arg]
         async with WorkerGate(max_workers=2) as gate:
-            reader = SourceReader.from_settings(settings, gate=gate, guard=guard)
+            reader = SourceReader.from_settings(settings, gate=gate, guard=guard, tls_context=await gate.run(tls_context))
             await reader.read_batch([f"http://news.test:{port}/article/warmup"])  # imports trafilatura
             medians = await time_batches(reader, port, repeat=repeat)
     await runner.cleanup()

@@ -15,13 +15,17 @@ time in five, ``/ask``, and wait for the final answer.  Printed as a Markdown ta
 The per-user cooldown is off so every user sends as soon as their think time allows; everything
 else is the default settings (analysis queue: 4 at once, 50 waiting, 20 per guild).
 
-    .venv/bin/python benchmarks/load_bench.py [--seconds 300] [--users 50] [--guilds 5]
+    .venv/bin/python benchmarks/load_bench.py [--seconds 300] [--users 50] [--guilds 5] [--profile-stalls]
+
+``--profile-stalls`` adds which functions held the loop during stalls, and how much of the stall
+time the loop thread was running, waiting for a CPU or blocked (``benchmarks/loop_stalls.py``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -35,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from benchmarks.loop_stalls import StallProfiler
 from core.embedder import build_embedder
 from core.settings import Settings
 from tests.e2e.bot_runner import bot_settings_for, running_bot
@@ -194,7 +199,7 @@ async def user_loop(fake: FakeDiscord, guild: FakeGuild, user: FakeUser, *, seed
             tally.failures.append(str(error)[:80])
 
 
-async def main(*, seconds: float, users: int, guilds: int) -> None:
+async def main(*, seconds: float, users: int, guilds: int, profile_stalls: bool = False) -> None:
     embedder = build_embedder(Settings(_env_file=None))  # type: ignore[call-arg]  # the product's embedder
     embedder.embed(["load the model"])
     world, senders = build_world(guilds=guilds, users_per_guild=max(1, users // guilds))
@@ -203,6 +208,7 @@ async def main(*, seconds: float, users: int, guilds: int) -> None:
     logging.getLogger("discord.client").addHandler(warnings)
     runner, site = await start_web_server()
     tally, sampler = Tally(), LagSampler()
+    profiler = StallProfiler() if profile_stalls else None
     try:
         with tempfile.TemporaryDirectory() as tmp:
             # No per-user cooldown: every user sends as fast as their think time allows (most pressure).
@@ -213,10 +219,11 @@ async def main(*, seconds: float, users: int, guilds: int) -> None:
                 rss_start, started = rss_mib(), time.perf_counter()
                 sampler.start()
                 until = asyncio.get_running_loop().time() + seconds
-                await asyncio.gather(*(
-                    user_loop(fake, guild, user, seed=index, until=until, page_url=site.url(""), tally=tally)
-                    for index, (guild, user) in enumerate(senders)
-                ))
+                async with profiler if profiler is not None else contextlib.nullcontext():
+                    await asyncio.gather(*(
+                        user_loop(fake, guild, user, seed=index, until=until, page_url=site.url(""), tally=tally)
+                        for index, (guild, user) in enumerate(senders)
+                    ))
                 elapsed = time.perf_counter() - started
                 await sampler.stop()
                 rss_end, stalls = rss_mib(), running.loop_lag.snapshot()
@@ -224,6 +231,8 @@ async def main(*, seconds: float, users: int, guilds: int) -> None:
         await runner.cleanup()
     print_table(tally, sampler=sampler, stall_max=stalls.max_lag_seconds, rss=(rss_start, rss_end),
                 elapsed=elapsed, warnings=warnings.messages, users=len(senders), guilds=guilds)
+    if profiler is not None:
+        print(f"\n{profiler.report()}")
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -265,6 +274,9 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--guilds", type=int, default=5)
+    parser.add_argument("--profile-stalls", action="store_true",
+                        help="also print which functions held the loop during stalls (benchmarks/loop_stalls.py)")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    asyncio.run(main(seconds=arguments.seconds, users=arguments.users, guilds=arguments.guilds))
+    asyncio.run(main(seconds=arguments.seconds, users=arguments.users, guilds=arguments.guilds,
+                     profile_stalls=arguments.profile_stalls))

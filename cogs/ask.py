@@ -51,7 +51,7 @@ class AskCog(commands.Cog, name="Ask"):
         await interaction.response.defer(thinking=True)
         request = AskRequest(guild_id=tenant_of(interaction), user_id=interaction.user.id, question=question)
         result = await self.bot.service.ask(request)
-        content, embed = render_answer(result)
+        content, embed = render_answer(result, direct_message=interaction.guild_id is None)
         choices = [(citation.report_id, f"Open #{citation.report_id}") for citation in result.answer.citations]
         view = PagedView([Page(embeds=[embed], open_choices=choices)], owner_id=interaction.user.id,
                          timeout=self.bot.settings.discord_view_timeout_seconds, on_open=self._open,

@@ -343,11 +343,15 @@ HISTORY_PAGE_SIZE = 5
 SEARCH_PAGE_SIZE = 4
 
 
-def render_answer(result: AskResult) -> tuple[str, discord.Embed]:
-    """The ``/ask`` message: the question as content, the answer and its cited reports as an embed."""
+def render_answer(result: AskResult, *, direct_message: bool) -> tuple[str, discord.Embed]:
+    """The ``/ask`` message: the question as content, the answer and its cited reports as an embed.
+
+    ``direct_message``: asked in a DM, where the reports are the user's own, not a server's.
+    """
     answer = result.answer
+    reports = "your reports" if direct_message else "this server's reports"
     content = f"**Question:** {discord_text(answer.question, 600)}"
-    embed = discord.Embed(title="Answer" if answer.found else "No answer in this server's reports",
+    embed = discord.Embed(title="Answer" if answer.found else f"No answer in {reports}",
                           description=discord_text(answer.text, 3000), colour=_COLOUR)
     for number, citation in enumerate(answer.citations[:10], start=1):
         urls = "\n".join(f"<{url}>" for url in citation.source_urls[:3]) or "pasted text or a file"
@@ -359,7 +363,7 @@ def render_answer(result: AskResult) -> tuple[str, discord.Embed]:
     how = "written by the LLM from" if answer.engine.startswith("llm:") else "quoted from"
     cached = " · from the cache" if result.cache_hit is not None else ""
     if answer.found:
-        embed.set_footer(text=f"Answer {how} this server's reports{cached}")
+        embed.set_footer(text=f"Answer {how} {reports}{cached}")
     return content, _fit(embed, budget=DiscordLimits.EMBED_TOTAL - len(content))
 
 

@@ -4,7 +4,8 @@ Every view here belongs to the user who ran the command: anyone else who clicks 
 ephemeral refusal and nothing changes.  The one exception is "Wrong answer?" under a cached reply,
 which members with Manage Server may use too (they look after the server's cache).  A view stops after ``timeout`` seconds without a click
 (``DISCORD_VIEW_TIMEOUT_SECONDS``) and then edits its message to show its buttons disabled, so a
-dead button never looks alive.  Errors in a button's work go to the same handler as commands'.
+dead button never looks alive; a view that times out after the bot has shut down leaves its
+message alone (there is no session to edit with).  Errors in a button's work go to the same handler as commands'.
 
 The views hold no Discord-independent logic: the cogs hand them the pages
 (:class:`cogs.render.Page`) and what to do on Open and Refresh.
@@ -57,12 +58,20 @@ class OwnerOnlyView(discord.ui.View):
         for item in self.children:
             if isinstance(item, discord.ui.Button | discord.ui.Select):
                 item.disabled = True
-        if self._message_interaction is None:
+        interaction = self._message_interaction
+        if interaction is None:
+            return
+        if interaction.client.is_closed():  # shut down: its HTTP session is closed, nothing can edit
+            _log.debug("not disabling the buttons of a message: the bot has shut down")
             return
         try:
-            await self._message_interaction.edit_original_response(view=self, allowed_mentions=_NO_MENTIONS)
+            await interaction.edit_original_response(view=self, allowed_mentions=_NO_MENTIONS)
         except discord.HTTPException:
             _log.info("could not disable the buttons of a timed-out message", exc_info=True)
+        except RuntimeError:  # aiohttp's "Session is closed": the bot shut down during the edit
+            if not interaction.client.is_closed():
+                raise
+            _log.debug("not disabling the buttons of a message: the bot shut down meanwhile")
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /) -> None:
         await reply_with_error(interaction, error)

@@ -19,6 +19,7 @@ from core.engine.local import LocalEngine
 from core.errors import GateClosedError
 from core.fetch.guard import UrlGuard
 from core.fetch.reader import SourceReader
+from core.fetch.transport import tls_context
 from core.gate import WorkerGate
 from core.guild_settings import GuildSettingsStore
 from core.inference.cross_encoder import CrossEncoder
@@ -116,7 +117,8 @@ class IntelRuntime:
         self.service = IntelService(
             settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm,
             cooldowns=UserCooldowns(), cache=self.cache, reports=self.reports, embedder=self.embedder,
-            reader=SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard),
+            reader=SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard,
+                                              tls_context=await self.gate.run(tls_context)),
             queue=AnalysisQueue(
                 concurrency=self.settings.analysis_concurrency, max_waiting=self.settings.analysis_queue_size,
                 max_waiting_per_tenant=self.settings.analysis_queue_per_tenant,

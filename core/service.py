@@ -127,6 +127,7 @@ class AutointelResult(BaseModel):
 ASK_MAX_CHARS = 500
 NO_REPORTS_TEXT = "This server has no reports yet: run /autointel first, then ask about them."
 NO_REPORTS_TEXT_DM = "You have no reports here yet: run /autointel in this chat first, then ask about them."
+NO_ANSWER_TEXT_DM = "Your reports here do not contain an answer to that question."
 STORE_FAILED_NOTICE = (
     "This report could not be saved (storage failed): it will not be reused, listed, or used by /ask."
 )
@@ -445,6 +446,8 @@ class IntelService:
                                  notices=notices,
                                  elapsed_seconds=time.perf_counter() - started)
         answer, degraded = await self._answer(request.guild_id, question, writer=writer, notices=notices)
+        if not answer.found and request.guild_id < 0:  # a DM user's (or the console's) own reports
+            answer = answer.model_copy(update={"text": NO_ANSWER_TEXT_DM})
         if not degraded:
             await self._remember_answer(request.guild_id, namespace, question, answer)
         return AskResult(answer=answer, notices=notices, elapsed_seconds=time.perf_counter() - started)

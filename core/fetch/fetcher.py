@@ -9,7 +9,9 @@ the moment it passes ``max_bytes``; only the media types the extractors read are
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import ssl
 from collections.abc import Callable
 from urllib.parse import urljoin
 
@@ -56,7 +58,11 @@ class _Redirect(BaseModel):
 
 
 class UrlFetcher:
-    """Fetches URLs through a :class:`UrlGuard`.  Holds no connections between calls."""
+    """Fetches URLs through a :class:`UrlGuard`.  Holds no connections between calls.
+
+    ``transport_factory`` makes the transport of one fetch from its pinned backend; the product's
+    is :class:`PinnedTransport` over one shared TLS context (see :meth:`from_settings`).
+    """
 
     def __init__(
         self,
@@ -66,7 +72,7 @@ class UrlFetcher:
         connect_timeout_seconds: float,
         total_timeout_seconds: float,
         max_redirects: int,
-        transport_factory: TransportFactory = PinnedTransport,
+        transport_factory: TransportFactory,
     ) -> None:
         self.guard = guard
         self.max_bytes = max_bytes
@@ -76,13 +82,17 @@ class UrlFetcher:
         self._transport_factory = transport_factory
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, guard: UrlGuard | None = None) -> UrlFetcher:
+    def from_settings(
+        cls, settings: Settings, *, tls_context: ssl.SSLContext, guard: UrlGuard | None = None
+    ) -> UrlFetcher:
+        """``tls_context`` from :func:`core.fetch.transport.tls_context`, built once (on the gate)."""
         return cls(
             guard=guard or UrlGuard(allowed_ports=settings.fetch_allowed_ports),
             max_bytes=settings.fetch_max_bytes,
             connect_timeout_seconds=settings.fetch_connect_timeout_seconds,
             total_timeout_seconds=settings.fetch_total_timeout_seconds,
             max_redirects=settings.fetch_max_redirects,
+            transport_factory=functools.partial(PinnedTransport, tls_context=tls_context),
         )
 
     async def fetch(self, url: str, *, domains: DomainPolicy | None = None) -> FetchedBody:

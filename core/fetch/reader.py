@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -74,9 +75,11 @@ class SourceReader:
         self._min_words = min_words
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, gate: WorkerGate, guard: UrlGuard | None = None) -> SourceReader:
+    def from_settings(
+        cls, settings: Settings, *, gate: WorkerGate, tls_context: ssl.SSLContext, guard: UrlGuard | None = None
+    ) -> SourceReader:
         return cls(
-            fetcher=UrlFetcher.from_settings(settings, guard=guard),
+            fetcher=UrlFetcher.from_settings(settings, tls_context=tls_context, guard=guard),
             gate=gate,
             max_chars=settings.max_input_chars,
             min_words=settings.min_input_words,

@@ -6,6 +6,11 @@ httpcore network backend whose ``connect_tcp`` looks the host up in the pins the
 :class:`~core.fetch.guard.CheckedUrl` and connects to those IPs; a host that was not pinned is
 refused.  httpcore still sends the original ``Host`` header and uses the host name for TLS SNI and
 certificate verification, because those come from the request URL, not from the socket.
+
+Building a TLS context reads and parses the whole CA bundle: about 23 ms of CPU, several hundred
+ms of wall time on a busy machine, and it ran on the event loop twice per fetch until it was
+measured (see the load benchmark in docs/BENCHMARKS.md).  :func:`tls_context` builds one; the
+runtime builds it once, on the worker gate, and every transport shares it.
 """
 
 from __future__ import annotations
@@ -20,9 +25,14 @@ import httpx
 
 from core.fetch.urls import IPAddress
 
-__all__ = ["PinnedNetworkBackend", "PinnedTransport"]
+__all__ = ["PinnedNetworkBackend", "PinnedTransport", "tls_context"]
 
 _log = logging.getLogger(__name__)
+
+
+def tls_context() -> ssl.SSLContext:
+    """A client TLS context over certifi's CA bundle.  Blocking (reads the bundle): run it on the gate."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 class PinnedNetworkBackend(httpcore.AsyncNetworkBackend):
@@ -80,13 +90,14 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
     httpx has no public option for a network backend, so the pool it built is replaced by an
     equivalent one (same TLS context, one connection per origin, no proxies from the
     environment).  ``tests/core/fetch/test_fetcher.py`` fails loudly if an httpx upgrade breaks it.
+    Both pools get ``tls_context`` (from :func:`tls_context`), so making a transport reads no file.
     """
 
-    def __init__(self, backend: PinnedNetworkBackend) -> None:
-        super().__init__(trust_env=False)
+    def __init__(self, backend: PinnedNetworkBackend, *, tls_context: ssl.SSLContext) -> None:
+        super().__init__(verify=tls_context, trust_env=False)
         self.backend = backend
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl.create_default_context(cafile=certifi.where()),
+            ssl_context=tls_context,
             max_connections=4,
             max_keepalive_connections=0,
             http1=True,

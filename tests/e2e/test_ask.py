@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from core.embedder import Embedder
+from core.service import NO_ANSWER_TEXT_DM
 from core.settings import Settings
 from tests.e2e.bot_runner import RunningBot, bot_settings_for, running_bot
 from tests.e2e.components import message_buttons, message_id
@@ -59,6 +60,7 @@ async def test_ask_cites_the_report_it_answers_from(ask_bot: RunningBot) -> None
     assert embed["title"] == "Answer"
     assert "30 percent" in embed["description"] and "[1]" in embed["description"]
     assert embed["fields"][0]["name"].endswith(f"· #{orchard_id}")
+    assert embed["footer"]["text"] == "Answer quoted from this server's reports"
     assert "ferry" not in answer.text().lower()
     assert f"Open #{orchard_id}" in message_buttons(fake, log)
     assert_cannot_ping(answer.request)
@@ -134,3 +136,8 @@ async def test_ask_in_a_direct_message_draws_only_on_that_users_own_reports(ask_
     assert "30 percent" not in server_answer.text()  # the server's orchard report is not theirs
     assert "#2" not in stranger_answer.text()  # another DM user's report is not theirs
     assert "You have no reports here yet" in stranger_answer.text()
+    # In a DM the reports are the user's own: no answer speaks of "this server".
+    assert own_answer.embeds[0]["footer"]["text"] == "Answer quoted from your reports"
+    assert server_answer.embeds[0]["title"] == "No answer in your reports"
+    assert server_answer.embeds[0]["description"] == NO_ANSWER_TEXT_DM
+    assert not any("server" in answer.text().lower() for answer in (own_answer, server_answer, stranger_answer))

@@ -1,21 +1,28 @@
-"""Faults with the real bot: storage fills up during a store, an index file is damaged; the process and
-what was stored survive.
+"""Faults with the real bot: storage fills up or turns read-only during a store, an index file is
+damaged; the process and what was stored survive.
 
-The data directory cannot be made read-only for these tests (they may run as root, which ignores
-file modes), so "the disk is full" is made real with SQLite's own limit: ``PRAGMA max_page_count``
-set to the database's current size makes every write that needs a new page fail with
-``SQLITE_FULL`` ("database or disk is full"), exactly as a full disk does.
+"The disk is full" is made real with SQLite's own limit: ``PRAGMA max_page_count`` set to the
+database's current size makes every write that needs a new page fail with ``SQLITE_FULL``
+("database or disk is full"), exactly as a full disk does.
+
+"The data directory is read-only" needs a process that file modes bind (root ignores them), so that
+test runs the bot as its own process without root's permission bypass (:mod:`tests.e2e.bot_process`)
+and takes the write permission away from its data directory while it runs.
 """
 
 from __future__ import annotations
 
 import re
+import stat
+from pathlib import Path
 
 from core.embedder import Embedder
 from core.service import STORE_FAILED_NOTICE
 from core.settings import Settings
+from tests.e2e.bot_process import bot_process
 from tests.e2e.bot_runner import bot_settings_for, running_bot
 from tests.e2e.fake_discord import FakeDiscord
+from tests.e2e.fake_guild import FakeGuild
 from tests.e2e.fake_records import InteractionLog, InteractionResponse
 from tests.e2e.texts import FERRY_TEXT, HARBOUR_AND_SCHOOLS, ORCHARD_TEXT
 
@@ -27,8 +34,10 @@ def _has_report(response: InteractionResponse) -> bool:
     return any(item.filename.endswith(".json") for item in response.files)
 
 
-async def _report(fake: FakeDiscord, text: str) -> tuple[InteractionLog, InteractionResponse]:
-    log = await fake.run_command("autointel", {"target": text, "depth": "quick"})
+async def _report(
+    fake: FakeDiscord, text: str, guild: FakeGuild | None = None
+) -> tuple[InteractionLog, InteractionResponse]:
+    log = await fake.run_command("autointel", {"target": text, "depth": "quick"}, guild=guild)
     return log, await fake.wait_for_response(log, _has_report, timeout=REPORT_TIMEOUT)
 
 
@@ -83,3 +92,41 @@ async def test_a_corrupt_index_file_is_rebuilt_from_rows_and_nothing_is_lost(
     assert "Served from cache" in again.text()  # the entry stored before the damage is still there
     assert alive
     assert faiss.read_index(str(index_file)).ntotal == 2  # rebuilt from the rows, then saved again
+
+
+def _set_writable(tree: Path, *, writable: bool) -> None:
+    for path in [tree, *tree.rglob("*")]:
+        mode = path.stat().st_mode
+        path.chmod(mode | stat.S_IWUSR if writable else mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+async def test_a_read_only_data_directory_during_stores_still_gives_reports_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    async with FakeDiscord() as fake, bot_process(fake, data_dir=data_dir, USER_COOLDOWN_SECONDS="0") as bot:
+        other = fake.world.other_guild
+        assert other is not None
+        _, before = await _report(fake, ORCHARD_TEXT)
+        _set_writable(data_dir, writable=False)
+        _, here = await _report(fake, FERRY_TEXT)
+        _, first_elsewhere = await _report(fake, HARBOUR_AND_SCHOOLS, guild=other)  # a new index file
+        alive = bot.running
+        exit_code = await bot.stop()  # closes while read-only: the index files cannot be written
+    read_only_log = bot.log()
+    _set_writable(data_dir, writable=True)
+
+    async with FakeDiscord() as fake, bot_process(fake, data_dir=data_dir, USER_COOLDOWN_SECONDS="0") as bot:
+        again = [(await _report(fake, text, guild))[1]
+                 for text, guild in ((ORCHARD_TEXT, None), (FERRY_TEXT, None), (HARBOUR_AND_SCHOOLS, other))]
+        await bot.stop()
+
+    for response in (before, here, first_elsewhere):
+        assert response.file(".json").data and "Traceback" not in response.text()
+    assert alive and exit_code == 0, read_only_log[-3000:]
+    # The fault hit the bot's writes: an index file could not be written (logged, not shown) ...
+    assert "could not save the cache index" in read_only_log and "Permission denied" in read_only_log
+    # ... while the rows went through the database file the bot already had open: stored, so no
+    # "could not be saved" note (it would be false), and the next start rebuilds the index from them.
+    assert STORE_FAILED_NOTICE not in _notes(here) + _notes(first_elsewhere)
+    assert [("Served from cache" in response.text()) for response in again] == [True, True, True]

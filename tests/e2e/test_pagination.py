@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import logging
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -131,6 +135,30 @@ async def test_buttons_disable_themselves_when_the_view_times_out(
     shown = message_buttons(fake_discord, log)
     assert "Refresh" in shown
     assert len(fake_discord.original_message(log)["attachments"]) == 2
+
+
+async def test_a_view_timing_out_after_shutdown_leaves_its_message_alone_and_logs_no_error(
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    timeout = 4.0
+    configured = bot_settings_for(fake_discord, settings, discord_view_timeout_seconds=timeout)
+    async with running_bot(fake_discord, configured, embedder=embedder):
+        log = await fake_discord.run_command("autointel", {"target": HARBOUR_AND_SCHOOLS, "depth": "quick"})
+        await _report(fake_discord, log)
+        shown_at = time.monotonic()
+    closed_in_time = time.monotonic() - shown_at < timeout  # else the view timed out while the bot ran
+    requests_at_close = len(fake_discord.requests)
+
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):
+        await asyncio.sleep(timeout + 1.0 - (time.monotonic() - shown_at))  # the view times out now
+        gc.collect()  # a failed timeout task logs its error when it is collected
+
+    assert closed_in_time
+    assert len(fake_discord.requests) == requests_at_close  # no edit tried
+    assert not any(button.get("disabled") for button in message_buttons(fake_discord, log).values())
+    assert "Session is closed" not in caplog.text
+    assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []
 
 
 async def test_refresh_during_the_cooldown_is_refused_ephemerally(intel_bot: RunningBot) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import ssl
 
 import httpx
 import pytest
@@ -16,8 +18,15 @@ from core.errors import (
 )
 from core.fetch.fetcher import UrlFetcher
 from core.fetch.guard import UrlGuard
-from core.fetch.transport import PinnedNetworkBackend, PinnedTransport
+from core.fetch.transport import PinnedNetworkBackend, PinnedTransport, tls_context
+from core.settings import Settings
 from tests.fakes.web_server import LoopbackSite, StaticResolver, loopback_guard
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One context for the module, as the runtime makes one for the process."""
+    return tls_context()
 
 
 def make_fetcher(
@@ -29,6 +38,7 @@ def make_fetcher(
         connect_timeout_seconds=2.0,
         total_timeout_seconds=total_timeout,
         max_redirects=max_redirects,
+        transport_factory=functools.partial(PinnedTransport, tls_context=_tls()),
     )
 
 
@@ -141,9 +151,29 @@ async def test_pdf_and_markdown_are_accepted(web_server: LoopbackSite) -> None:
 async def test_transport_refuses_a_host_the_guard_did_not_pin(web_server: LoopbackSite) -> None:
     backend = PinnedNetworkBackend()
     backend.pin("news.test", web_server.port, [ipaddress.IPv4Address("127.0.0.1")])
-    async with httpx.AsyncClient(transport=PinnedTransport(backend)) as client:
+    async with httpx.AsyncClient(transport=PinnedTransport(backend, tls_context=_tls())) as client:
         pinned = await client.get(web_server.url("/ferry.md"))
         with pytest.raises(httpx.ConnectError, match="was not checked by the URL guard"):
             await client.get(web_server.url("/ferry.md", host="blog.test"))
     assert pinned.status_code == 200
     assert backend.connected_to == ["127.0.0.1"]
+
+
+async def test_fetching_builds_no_tls_context_on_the_event_loop(
+    web_server: LoopbackSite, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TLS context reads the whole CA bundle (tens of ms of CPU): the product's fetcher reuses the
+    one it was given instead of building two per fetch on the loop."""
+    fetcher = UrlFetcher.from_settings(settings, tls_context=_tls(), guard=loopback_guard(web_server))
+    built: list[object] = []
+    real = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        built.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    for path in ("/article.html", "/ferry.md", "/report.pdf"):
+        await fetcher.fetch(web_server.url(path))
+
+    assert built == []

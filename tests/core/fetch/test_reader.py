@@ -6,6 +6,7 @@ import pytest
 
 from core.errors import InputTooShortError, UnreadableSourceError, UnsupportedInputError
 from core.fetch.reader import SourceReader
+from core.fetch.transport import tls_context
 from core.gate import WorkerGate
 from core.inputs import Attachment
 from core.progress import Progress
@@ -20,7 +21,7 @@ from tests.fakes.web_server import (
 
 
 def make_reader(settings: Settings, gate: WorkerGate, site: LoopbackSite) -> SourceReader:
-    return SourceReader.from_settings(settings, gate=gate, guard=loopback_guard(site))
+    return SourceReader.from_settings(settings, gate=gate, guard=loopback_guard(site), tls_context=tls_context())
 
 
 async def test_html_page_becomes_a_url_document_with_metadata(
@@ -110,7 +111,7 @@ async def test_short_page_fails_with_the_word_minimum(
 
 
 async def test_html_attachment_is_extracted_on_the_gate(settings: Settings, gate: WorkerGate) -> None:
-    reader = SourceReader.from_settings(settings, gate=gate)
+    reader = SourceReader.from_settings(settings, gate=gate, tls_context=tls_context())
     document = await reader.read_attachment(Attachment("tram.html", ARTICLE_HTML.encode(), "text/html"))
     assert document.kind == "file"
     assert document.filename == "tram.html"
@@ -120,14 +121,14 @@ async def test_html_attachment_is_extracted_on_the_gate(settings: Settings, gate
 
 
 async def test_pdf_attachment_is_extracted(settings: Settings, gate: WorkerGate) -> None:
-    reader = SourceReader.from_settings(settings, gate=gate)
+    reader = SourceReader.from_settings(settings, gate=gate, tls_context=tls_context())
     document = await reader.read_attachment(Attachment("harbour.pdf", minimal_pdf(PDF_LINES, title="Harbour")))
     assert "Cargo volumes at the harbour grew 6 percent" in document.text
     assert document.title == "Harbour"
 
 
 async def test_pdf_attachment_without_text_is_a_clear_message(settings: Settings, gate: WorkerGate) -> None:
-    reader = SourceReader.from_settings(settings, gate=gate)
+    reader = SourceReader.from_settings(settings, gate=gate, tls_context=tls_context())
     with pytest.raises(UnreadableSourceError, match=r"scan\.pdf: the PDF has no extractable text"):
         await reader.read_attachment(Attachment("scan.pdf", minimal_pdf([])))
 
@@ -135,7 +136,7 @@ async def test_pdf_attachment_without_text_is_a_clear_message(settings: Settings
 async def test_other_attachment_types_are_refused_with_the_accepted_list(
     settings: Settings, gate: WorkerGate
 ) -> None:
-    reader = SourceReader.from_settings(settings, gate=gate)
+    reader = SourceReader.from_settings(settings, gate=gate, tls_context=tls_context())
     with pytest.raises(UnsupportedInputError) as refused:
         await reader.read_attachment(Attachment("notes.docx", b"PK\x03\x04"))
     assert str(refused.value) == "notes.docx: only .txt, .md, .markdown, .html, .htm, .pdf files can be analysed."
