@@ -14,9 +14,8 @@ import pytest
 from bot.cluster import Backoff, ChildSpec, ClusterSupervisor, plan_cluster
 from core.errors import ConfigError
 from core.settings import Settings
-from tests.bot.test_launcher import _clean_env, _finish
+from tests.e2e.bot_process import clean_env, exit_and_stderr
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 FAST = Backoff(initial=0.2, factor=2.0, maximum=0.8, reset_after=30.0)
 
 # Appends "<pid> <monotonic start>" to the log once it is set up, then does what the test asks.
@@ -176,11 +175,11 @@ def test_plan_refuses_what_cannot_work(
 
 async def test_cluster_command_on_sqlite_exits_2_with_one_clear_line(tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "cluster", "--processes", "2", cwd=tmp_path, env=_clean_env(),
+        sys.executable, "-m", "bot", "cluster", "--processes", "2", cwd=tmp_path, env=clean_env(),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
 
-    code, lines = await _finish(process)
+    code, lines = await exit_and_stderr(process)
 
     assert code == 2
     assert lines == ["configuration error: DATABASE_URL: several bot processes must share PostgreSQL; set "
@@ -191,11 +190,11 @@ async def test_cluster_command_stops_when_its_real_children_report_a_setting_err
     """Real ``python -m bot`` children without a token exit 2 at once; the cluster does not restart them."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "cluster", "--processes", "2", cwd=tmp_path,
-        env=_clean_env(DATABASE_URL="postgresql://intel@127.0.0.1:1/intel", DATA_DIR=str(tmp_path / "data")),
+        env=clean_env(DATABASE_URL="postgresql://intel@127.0.0.1:1/intel", DATA_DIR=str(tmp_path / "data")),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
 
-    code, lines = await _finish(process)
+    code, lines = await exit_and_stderr(process)
 
     assert code == 2
     assert sum(line.startswith("configuration error: DISCORD_TOKEN: not set") for line in lines) >= 1
