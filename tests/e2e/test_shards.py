@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import signal
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +32,7 @@ from tests.fakes.fake_llm import FakeLLM, grounded_answer
 
 SHARDS = 2
 REPORT_TIMEOUT = 180.0
-READY_TIMEOUT = 180.0
+READY_TIMEOUT = 300.0  # two interpreters loading models on 2 shared, busy cores
 _BLOCK = 1 << 22  # guilds whose ids differ above bit 22 may sit on different shards
 
 
@@ -220,3 +222,33 @@ async def test_daily_budget_holds_for_20_concurrent_llm_requests_over_both_proce
     assert float(spent) == pytest.approx(1.5 * calls)
     assert 1 <= len(by_llm) == calls < 20
     assert len(refused) == 20 - calls
+
+
+async def test_cluster_command_runs_both_shards_and_stops_cleanly_on_sigterm(
+    fake: FakeDiscord, postgres_dsn: str, tmp_path: Path
+) -> None:
+    env = clean_env(
+        DISCORD_TOKEN=fake.token, DISCORD_API_BASE_URL=fake.base_url, DISCORD_GATEWAY_URL=fake.gateway_url,
+        DATABASE_URL=postgres_dsn, DATA_DIR=str(tmp_path / "data"), USER_COOLDOWN_SECONDS="0",
+    )
+    log_path = tmp_path / "cluster.log"
+    with log_path.open("wb") as log:
+        cluster = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "cluster", "--processes", "2", cwd=tmp_path, env=env, stdout=log, stderr=log,
+        )
+    try:
+        await fake.wait_for_shards(SHARDS, timeout=READY_TIMEOUT)
+        answers = [await _autointel(fake, FERRY_TEXT, each) for each in fake.world.guilds]
+    except BaseException:
+        cluster.kill()
+        print(log_path.read_text(errors="replace")[-4000:])
+        raise
+    cluster.send_signal(signal.SIGTERM)
+    code = await asyncio.wait_for(cluster.wait(), 90)
+
+    assert code == 0, log_path.read_text(errors="replace")[-4000:]
+    assert sorted(shard_id for shard_id, count, _ in fake.identified if count == SHARDS) == [0, 1]
+    assert all(answer.file(".json").data for answer in answers)
+    assert sorted(path.name for path in (tmp_path / "data").iterdir()) == ["process-0", "process-1"]
+    output = log_path.read_text(errors="replace")
+    assert "every process has stopped" in output and "Traceback" not in output
