@@ -85,8 +85,7 @@ class IntelBot(commands.Bot):
     """The intelligence bot.  ``async with IntelBot(settings=..., runtime=...) as bot: await bot.start(token)``."""
 
     def __init__(
-        self, *, settings: Settings, runtime: IntelRuntime, extensions: Sequence[str] = INITIAL_EXTENSIONS,
-        **options: Any,
+        self, *, settings: Settings, runtime: IntelRuntime, extensions: Sequence[str] = INITIAL_EXTENSIONS
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -94,7 +93,7 @@ class IntelBot(commands.Bot):
             intents=bot_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=IntelCommandTree,
-            **options,
+            **self._connection_options(settings),
         )
         self.settings = settings
         self.runtime = runtime
@@ -103,6 +102,11 @@ class IntelBot(commands.Bot):
         self._endpoints = DiscordEndpoints.from_settings(settings)
         self._previous_endpoints: DiscordEndpoints | None = None
         self.loop_lag = LoopLagMonitor(interval=0.25)
+
+    @staticmethod
+    def _connection_options(settings: Settings) -> dict[str, Any]:
+        """discord.py options that shape the gateway connection: none for one unsharded connection."""
+        return {}
 
     async def __aenter__(self) -> IntelBot:
         self._previous_endpoints = DiscordEndpoints.current()
@@ -193,16 +197,12 @@ class ShardedIntelBot(IntelBot, commands.AutoShardedBot):
     The same class otherwise: only the connection differs (one gateway session per shard).
     """
 
-    def __init__(
-        self, *, settings: Settings, runtime: IntelRuntime, extensions: Sequence[str] = INITIAL_EXTENSIONS
-    ) -> None:
+    @staticmethod
+    def _connection_options(settings: Settings) -> dict[str, Any]:
         shards = settings.shards
         if shards is None:
             raise ValueError("ShardedIntelBot needs SHARD_COUNT; use IntelBot for one unsharded connection")
-        super().__init__(
-            settings=settings, runtime=runtime, extensions=extensions,
-            shard_count=shards.count, shard_ids=list(shards.ids),
-        )
+        return {"shard_count": shards.count, "shard_ids": list(shards.ids)}
 
     async def on_ready(self) -> None:
         shards = self.settings.shards
