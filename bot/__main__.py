@@ -1,4 +1,5 @@
-"""Entry point: ``python -m bot`` runs the Discord bot, ``python -m bot console`` the console.
+"""Entry point: ``python -m bot`` runs the Discord bot, ``python -m bot console`` the console,
+``python -m bot cluster --processes N`` N bot processes splitting the shards.
 
 This is the only place that starts an event loop (``asyncio.run``).
 """
@@ -22,6 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--run", metavar="COMMAND", action="append",
                          help='run a command and exit, e.g. --run "/autointel notes.md depth:quick"')
     console.add_argument("--json", action="store_true", help="print the report as JSON instead of rendering it")
+    cluster = sub.add_parser("cluster", help="run N bot processes, each for its share of the shards (PostgreSQL)")
+    cluster.add_argument("--processes", type=int, required=True, metavar="N", help="how many bot processes")
+    cluster.add_argument("--shard-count", type=int, metavar="S",
+                         help="total shards, dealt round-robin to the processes (default: SHARD_COUNT, else N)")
     return parser
 
 
@@ -43,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:  # Ctrl-C: the runtime was closed as the task unwound
             print(file=sys.stderr)
             return 130
+    if args.mode == "cluster":
+        from bot.cluster import run_cluster
+
+        return asyncio.run(run_cluster(settings, processes=args.processes, shard_count=args.shard_count))
     from bot.launcher import run_bot
 
     return asyncio.run(run_bot(settings))

@@ -16,7 +16,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 import yarl
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from core.service import IntelService
     from core.settings import Settings
 
-__all__ = ["INITIAL_EXTENSIONS", "DiscordEndpoints", "IntelBot", "bot_intents"]
+__all__ = ["INITIAL_EXTENSIONS", "DiscordEndpoints", "IntelBot", "ShardedIntelBot", "bot_intents", "build_bot"]
 
 _log = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ class IntelBot(commands.Bot):
             intents=bot_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=IntelCommandTree,
+            **self._connection_options(settings),
         )
         self.settings = settings
         self.runtime = runtime
@@ -101,6 +102,11 @@ class IntelBot(commands.Bot):
         self._endpoints = DiscordEndpoints.from_settings(settings)
         self._previous_endpoints: DiscordEndpoints | None = None
         self.loop_lag = LoopLagMonitor(interval=0.25)
+
+    @staticmethod
+    def _connection_options(settings: Settings) -> dict[str, Any]:
+        """discord.py options that shape the gateway connection: none for one unsharded connection."""
+        return {}
 
     async def __aenter__(self) -> IntelBot:
         self._previous_endpoints = DiscordEndpoints.current()
@@ -149,6 +155,12 @@ class IntelBot(commands.Bot):
             _log.exception("could not load extension %s", extension)
 
     async def _sync_commands(self) -> None:
+        shards = self.settings.shards
+        if shards is not None and 0 not in shards.ids:
+            # Commands belong to the application, not to a shard: one process of a cluster (the one
+            # running shard 0) syncs them, the others would only repeat the same PUT.
+            _log.info("command sync left to the process running shard 0")
+            return
         guild_id = self.settings.dev_guild_id
         if guild_id is None:
             synced = await self.tree.sync()
@@ -177,3 +189,30 @@ class IntelBot(commands.Bot):
             await self.loop_lag.stop()
             await self.runtime.metrics.close()
             await self.runtime.close()
+
+
+class ShardedIntelBot(IntelBot, commands.AutoShardedBot):
+    """The bot as a discord.py ``AutoShardedBot`` for the shards in ``SHARD_COUNT`` / ``SHARD_IDS``.
+
+    The same class otherwise: only the connection differs (one gateway session per shard).
+    """
+
+    @staticmethod
+    def _connection_options(settings: Settings) -> dict[str, Any]:
+        shards = settings.shards
+        if shards is None:
+            raise ValueError("ShardedIntelBot needs SHARD_COUNT; use IntelBot for one unsharded connection")
+        return {"shard_count": shards.count, "shard_ids": list(shards.ids)}
+
+    async def on_ready(self) -> None:
+        shards = self.settings.shards
+        assert shards is not None
+        _log.info("connected as %s to %d guilds (%s)", self.user, len(self.guilds), shards.describe())
+
+
+def build_bot(
+    *, settings: Settings, runtime: IntelRuntime, extensions: Sequence[str] = INITIAL_EXTENSIONS
+) -> IntelBot:
+    """The bot the settings ask for: :class:`ShardedIntelBot` when ``SHARD_COUNT`` is set, else :class:`IntelBot`."""
+    bot_class = IntelBot if settings.shards is None else ShardedIntelBot
+    return bot_class(settings=settings, runtime=runtime, extensions=extensions)

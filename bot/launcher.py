@@ -66,10 +66,10 @@ async def run_bot(settings: Settings) -> int:
 
 
 async def _run_until_stopped(settings: Settings, runtime: IntelRuntime) -> int:
-    from bot.client import IntelBot
+    from bot.client import build_bot
 
     assert settings.discord_token is not None
-    bot = IntelBot(settings=settings, runtime=runtime)
+    bot = build_bot(settings=settings, runtime=runtime)
     shutdown = _Shutdown()
     try:
         async with bot:

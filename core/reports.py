@@ -195,8 +195,11 @@ class ReportLibrary:
     """Stores reports per guild and answers retrieval queries over them."""
 
     def __init__(self, rows: ReportRows, *, embedder: Embedder, gate: WorkerGate,
-                 max_loaded_guilds: int = 64, clock: Callable[[], float] = time.time) -> None:
+                 max_loaded_guilds: int = 64, clock: Callable[[], float] = time.time,
+                 owns_guild: Callable[[int], bool] | None = None) -> None:
+        """``owns_guild``: which guilds' passages stay loaded (this process's shards); ``None``: all."""
         self._rows = rows
+        self._owns_guild = owns_guild
         self._embedder = embedder
         self._gate = gate
         self._max_loaded = max_loaded_guilds
@@ -253,6 +256,8 @@ class ReportLibrary:
             await self._gate.run(index.add, ids, vectors.reshape(len(rows), dimension))
         if self._changes_seen.get(guild_id, 0) != changes_before:
             return index  # a report arrived while loading: serve this once, reload next time
+        if self._owns_guild is not None and not self._owns_guild(guild_id):
+            return index  # another shard's guild: its own process keeps it in memory
         self._indexes[guild_id] = index
         while len(self._indexes) > self._max_loaded:
             self._indexes.popitem(last=False)

@@ -112,6 +112,7 @@ class IntelRuntime:
         self.reports = ReportLibrary(
             self.storage.reports, embedder=self.embedder, gate=self.gate,
             max_loaded_guilds=self.settings.cache_max_loaded_guilds,
+            owns_guild=self.settings.shards.owns if self.settings.shards is not None else None,
         )
         self.storage.subscribe(self.reports.on_change)
         self.service = IntelService(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import ConfigError
+from core.shards import ShardSet
 
 __all__ = ["Depth", "Settings", "default_embedding_model_path", "load_settings"]
 
@@ -114,6 +115,12 @@ class Settings(BaseSettings):
     # --- Operations ---------------------------------------------------------------------------
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # --- Shards (see README, "Scaling out") -----------------------------------------------------
+    # Unset: one ordinary (unsharded) connection.  SHARD_COUNT=4 with SHARD_IDS=0,2: this process runs
+    # shards 0 and 2 of 4; SHARD_COUNT alone: all of them in this process.
+    shard_count: int | None = Field(default=None, ge=1, le=10_000)
+    shard_ids: Annotated[list[int] | None, NoDecode] = None
+
     @field_validator("discord_api_base_url", "discord_gateway_url", "llm_base_url")
     @classmethod
     def _strip_url(cls, value: str | None) -> str | None:
@@ -138,6 +145,29 @@ class Settings(BaseSettings):
             raise ValueError("must be a PostgreSQL URL such as postgresql://user:password@host:5432/intel")
         return value
 
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",")]
+            if not any(parts):
+                return None
+            if not all(part.isdigit() for part in parts):
+                raise ValueError(f"must be a comma-separated list of shard numbers such as 0,2, got {value!r}")
+            return [int(part) for part in parts]
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids_fit_the_count(cls, value: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        if value is None:
+            return None
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("needs SHARD_COUNT (the total number of shards) to be set too")
+        ShardSet(count=count, ids=tuple(value))  # raises ValueError: out of range, or repeated
+        return value
+
     @field_validator("discord_token", "llm_api_key", mode="before")
     @classmethod
     def _blank_secret_is_none(cls, value: object) -> object:
@@ -156,6 +186,15 @@ class Settings(BaseSettings):
         from core.inference.cross_encoder import DEFAULT_VERIFIER_DIR
 
         return Path(self.verifier_model) if self.verifier_model else DEFAULT_VERIFIER_DIR
+
+    @property
+    def shards(self) -> ShardSet | None:
+        """The shards this process runs, or ``None`` for one ordinary unsharded connection."""
+        if self.shard_count is None:
+            return None
+        if self.shard_ids is None:
+            return ShardSet.all_of(self.shard_count)
+        return ShardSet(count=self.shard_count, ids=tuple(self.shard_ids))
 
     @property
     def database_path(self) -> Path:

@@ -98,7 +98,10 @@ class SemanticCache:
         approximate_from: int = APPROXIMATE_FROM,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
+        owns_guild: Callable[[int], bool] | None = None,
     ) -> None:
+        """``owns_guild``: which guilds' indexes this process keeps loaded (its shards' guilds);
+        another guild's index is built from the rows for the one request and not kept.  ``None``: all."""
         self._gate = gate
         self._embedder = embedder
         self._guild_settings = guild_settings
@@ -115,6 +118,7 @@ class SemanticCache:
         self._metadata = metadata
         self._feedback = feedback
         self._metrics = metrics
+        self._owns_guild = owns_guild
         self._loaded: OrderedDict[int, GuildIndex] = OrderedDict()
         self._last_flush: dict[int, float] = {}
         self._write_locks: dict[int, asyncio.Lock] = {}
@@ -135,6 +139,7 @@ class SemanticCache:
             metadata=storage.cache, feedback=storage.feedback, gate=gate, embedder=embedder, guild_settings=guild_settings,
             directory=settings.data_dir / "cache", capacity=settings.cache_capacity,
             max_loaded_guilds=settings.cache_max_loaded_guilds, decider=decider, judge=judge, metrics=metrics,
+            owns_guild=settings.shards.owns if settings.shards is not None else None,
         )
 
     async def setup(self) -> None:
@@ -471,6 +476,8 @@ class SemanticCache:
                 index = await self._load(guild_id)
                 if self._changes_seen.get(guild_id, 0) != changes_before:
                     return index  # rows changed while loading: serve this once, reload next time
+                if self._owns_guild is not None and not self._owns_guild(guild_id):
+                    return index  # another shard's guild: its own process keeps it in memory
                 self._loaded[guild_id] = index
                 self._last_flush[guild_id] = time.monotonic()
         await self._unload_beyond_bound()

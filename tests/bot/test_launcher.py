@@ -3,46 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
 
 import pytest
 
-from core.settings import Settings
+from tests.e2e.bot_process import clean_env, exit_and_stderr
 from tests.e2e.fake_discord import FakeDiscord
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 EXIT_TIMEOUT = 120.0
-
-
-def _clean_env(**settings: str) -> dict[str, str]:
-    """The current environment without any bot setting, plus ``settings``."""
-    setting_names = {name.upper() for name in Settings.model_fields}
-    env = {key: value for key, value in os.environ.items() if key.upper() not in setting_names}
-    env.update(PYTHONPATH=str(REPO_ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONUNBUFFERED="1")
-    env.update(settings)
-    return env
 
 
 async def _start_bot(cwd: Path, **settings: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=cwd, env=_clean_env(**settings),
+        sys.executable, "-m", "bot", cwd=cwd, env=clean_env(**settings),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
 
 
-async def _finish(process: asyncio.subprocess.Process) -> tuple[int, list[str]]:
-    """Wait for exit; returns the exit code and stderr's non-empty lines."""
-    async with asyncio.timeout(EXIT_TIMEOUT):
-        _, stderr = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, [line for line in stderr.decode().splitlines() if line.strip()]
-
-
 async def test_missing_token_exits_2_with_one_clear_line(tmp_path: Path) -> None:
-    code, lines = await _finish(await _start_bot(tmp_path, DATA_DIR=str(tmp_path / "data")))
+    code, lines = await exit_and_stderr(await _start_bot(tmp_path, DATA_DIR=str(tmp_path / "data")))
 
     assert code == 2
     assert len(lines) == 1
@@ -51,7 +32,7 @@ async def test_missing_token_exits_2_with_one_clear_line(tmp_path: Path) -> None
 
 
 async def test_malformed_setting_exits_2_naming_it(tmp_path: Path) -> None:
-    code, lines = await _finish(await _start_bot(tmp_path, DISCORD_TOKEN="x", WORKER_THREADS="abc"))
+    code, lines = await exit_and_stderr(await _start_bot(tmp_path, DISCORD_TOKEN="x", WORKER_THREADS="abc"))
 
     assert code == 2
     assert len(lines) == 1
@@ -64,7 +45,7 @@ async def test_rejected_token_exits_2_saying_so(tmp_path: Path) -> None:
             tmp_path, DISCORD_TOKEN="a-wrong-token", DISCORD_API_BASE_URL=fake.base_url,
             DISCORD_GATEWAY_URL=fake.gateway_url, DATA_DIR=str(tmp_path / "data"),
         )
-        code, lines = await _finish(process)
+        code, lines = await exit_and_stderr(process)
 
         assert [request.route for request in fake.requests] == ["GET /users/@me"]
     assert code == 2
@@ -77,7 +58,7 @@ async def test_unreachable_discord_exits_1_saying_where(tmp_path: Path) -> None:
         closed_port_url = fake.base_url  # the port is free again once the fake is closed
     process = await _start_bot(tmp_path, DISCORD_TOKEN="x", DISCORD_API_BASE_URL=closed_port_url,
                                DATA_DIR=str(tmp_path / "data"))
-    code, lines = await _finish(process)
+    code, lines = await exit_and_stderr(process)
 
     assert code == 1
     assert lines[-1].startswith(f"error: could not reach Discord at {closed_port_url}")
@@ -97,7 +78,7 @@ async def test_signal_during_a_run_shuts_down_cleanly(tmp_path: Path, stop_signa
             process.kill()
             raise
         process.send_signal(stop_signal)
-        code, lines = await _finish(process)
+        code, lines = await exit_and_stderr(process)
 
     assert code == 0, lines
     assert any("engine closed" in line for line in lines)
@@ -118,7 +99,7 @@ async def test_signal_during_start_up_exits_cleanly(tmp_path: Path) -> None:
             while not any(request.route == "GET /users/@me" for request in fake.requests):  # noqa: ASYNC110 (the fake records requests; polling it is simplest)
                 await asyncio.sleep(0.01)
         process.send_signal(signal.SIGTERM)
-        code, lines = await _finish(process)
+        code, lines = await exit_and_stderr(process)
         assert fake.identify_count == 0, "the signal was meant to arrive before the gateway connect"
 
     assert code == 0, lines

@@ -1,12 +1,8 @@
-"""The real bot as its own process (``python -m bot``), bound by file permissions, on a fake Discord.
+"""``python -m bot`` as a real child process of the test, pointed at a fake Discord (and PostgreSQL).
 
-The tests may run as root, and root ignores file modes through three capabilities
-(``CAP_DAC_OVERRIDE``, ``CAP_DAC_READ_SEARCH``, ``CAP_FOWNER``).  As root, :func:`bot_process`
-starts the bot through ``setpriv`` with those three removed from its bounding set, so a file or
-directory without write permission refuses the bot exactly as it refuses any unprivileged user.
-(Running it as ``nobody`` does not work here: the interpreter lives under ``/root``.)  Not as
-root, the bot simply runs as the current user.  Its log goes to a file: a pipe nobody reads could
-fill up and stall the bot.
+Unlike :mod:`tests.e2e.bot_runner` (the bot inside the test's loop), each :class:`BotProcess` is its
+own interpreter, loads its own model and can be killed with SIGKILL: what a deployment of several
+shard processes really is.  Its stdout and stderr go to a log file, shown when a test fails.
 """
 
 from __future__ import annotations
@@ -14,92 +10,93 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
+import socket
 import sys
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from core.settings import Settings
-from tests.e2e.fake_discord import FakeDiscord
+import aiohttp
 
-__all__ = ["BotProcess", "bot_process"]
+from core.settings import Settings
+
+__all__ = ["REPO_ROOT", "BotProcess", "clean_env", "exit_and_stderr", "free_port", "scrape_metric"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-READY_TIMEOUT = 120.0
+STOP_TIMEOUT = 60.0
 
 
-_IGNORE_PERMISSIONS = ("dac_override", "dac_read_search", "fowner")
-
-
-def _bound_by_permissions() -> list[str]:
-    """The command prefix that makes the bot subject to file modes (empty when not root)."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        raise AssertionError("running as root needs setpriv (util-linux) to drop the permission-bypass capabilities")
-    return [setpriv, "--bounding-set", ",".join(f"-{name}" for name in _IGNORE_PERMISSIONS)]
-
-
-@dataclass
-class BotProcess:
-    process: asyncio.subprocess.Process
-    log_file: Path
-
-    def log(self) -> str:
-        return self.log_file.read_text(errors="replace")
-
-    @property
-    def running(self) -> bool:
-        return self.process.returncode is None
-
-    async def stop(self) -> int:
-        """SIGTERM, as an operator stops it; returns the exit code."""
-        if self.running:
-            self.process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(READY_TIMEOUT):
-            return await self.process.wait()
-
-
-def _environment(**settings: str) -> dict[str, str]:
-    """This environment without any bot setting (no .env either: the cwd is the data's parent)."""
+def clean_env(**settings: str) -> dict[str, str]:
+    """The current environment without any bot setting, plus ``settings`` (no .env is read: run in a temp dir)."""
     setting_names = {name.upper() for name in Settings.model_fields}
     env = {key: value for key, value in os.environ.items() if key.upper() not in setting_names}
     env.update(PYTHONPATH=str(REPO_ROOT), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONUNBUFFERED="1")
-    return {**env, **settings}
+    env.update(settings)
+    return env
 
 
-@contextlib.asynccontextmanager
-async def bot_process(fake: FakeDiscord, *, data_dir: Path, **settings: str) -> AsyncIterator[BotProcess]:
-    """``python -m bot`` connected to ``fake`` and ready; stopped (SIGTERM, then kill) on exit."""
-    log_file = data_dir.parent / f"bot-{fake.identify_count}.log"
-    env = _environment(
-        DISCORD_TOKEN=fake.token, DISCORD_API_BASE_URL=fake.base_url, DISCORD_GATEWAY_URL=fake.gateway_url,
-        DATA_DIR=str(data_dir), **settings,
-    )
-    with log_file.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            *_bound_by_permissions(), sys.executable, "-m", "bot", cwd=data_dir.parent, env=env,
-            stdout=log, stderr=asyncio.subprocess.STDOUT,
-        )
-    running = BotProcess(process=process, log_file=log_file)
-    try:
-        await _until_ready(fake, running)
-        yield running
-    finally:
-        if running.running:
-            process.kill()
-            await process.wait()
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
-async def _until_ready(fake: FakeDiscord, running: BotProcess) -> None:
-    ready = asyncio.ensure_future(fake.wait_until_ready(timeout=READY_TIMEOUT))
-    exited = asyncio.ensure_future(running.process.wait())
-    done, _ = await asyncio.wait({ready, exited}, return_when=asyncio.FIRST_COMPLETED)
-    if exited in done:
-        ready.cancel()
-        raise AssertionError(f"the bot exited before it was ready:\n{running.log()[-3000:]}")
-    exited.cancel()
-    ready.result()
+async def scrape_metric(port: int, name: str) -> float:
+    """One unlabelled sample of the Prometheus endpoint on ``port``."""
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/metrics") as response:
+        text = await response.text()
+    for line in text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} is not among the metrics on port {port}")
+
+
+async def exit_and_stderr(process: asyncio.subprocess.Process) -> tuple[int, list[str]]:
+    """Wait for a piped process to exit: its exit code and stderr's non-empty lines."""
+    async with asyncio.timeout(STOP_TIMEOUT * 2):
+        _, stderr = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, [line for line in stderr.decode().splitlines() if line.strip()]
+
+
+class BotProcess:
+    """One ``python -m bot`` child: :meth:`start`, then :meth:`kill` (SIGKILL) or :meth:`stop` (SIGTERM)."""
+
+    def __init__(self, name: str, *, env: dict[str, str], cwd: Path) -> None:
+        self.name = name
+        self.env = env
+        self.cwd = cwd
+        self.log_path = cwd / f"{name}.log"
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.cwd.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", cwd=self.cwd, env=self.env, stdout=log, stderr=log,
+            )
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as when a machine or the OOM killer takes the process."""
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+
+    async def stop(self) -> int:
+        """SIGTERM and wait for the exit code (the bot closes the gateway, runtime and database)."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+            raise AssertionError(f"{self.name} did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM") from None
+
+    async def wait_killed(self) -> int:
+        assert self.process is not None
+        return await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -8,7 +8,8 @@ runs) connects to it through the two settings ``DISCORD_API_BASE_URL`` (= :attr:
 and ``DISCORD_GATEWAY_URL`` (= :attr:`FakeDiscord.gateway_url`).  What it fakes:
 
 * gateway (aiohttp websocket at ``/gateway``): HELLO, IDENTIFY -> READY + GUILD_CREATE (the guild of
-  :mod:`tests.e2e.fake_guild`), heartbeat ACK, RESUME -> RESUMED, a rejected token -> close 4004;
+  :mod:`tests.e2e.fake_guild`; an IDENTIFY with ``shard: [id, count]`` gets only the guilds with
+  ``(guild_id >> 22) % count == id``, and interactions go to their guild's shard), heartbeat ACK, RESUME -> RESUMED, a rejected token -> close 4004;
   :meth:`FakeDiscord.dispatch` sends any event, e.g. INTERACTION_CREATE;
 * REST under ``/api/v10``: ``users/@me`` (401 for a wrong token), ``oauth2/applications/@me``,
   ``gateway`` and ``gateway/bot``, command sync (PUT/GET, global and per guild), interaction
@@ -110,6 +111,11 @@ class _GatewaySession:
         self.session_id = session_id
         self.sequence = 0
         self.ready = False
+        self.shard: tuple[int, int] = (0, 1)  # [id, count] from IDENTIFY
+
+    def serves(self, guild_id: int) -> bool:
+        shard_id, shard_count = self.shard
+        return (guild_id >> 22) % shard_count == shard_id
 
     async def send_dispatch(self, event: str, data: Any) -> None:
         self.sequence += 1
@@ -129,6 +135,8 @@ class FakeDiscord:
         self.messages: dict[int, dict[str, Any]] = {}
         self.identify_count = 0
         self.resume_count = 0
+        # One (shard id, shard count, guild ids sent) per accepted IDENTIFY, in order.
+        self.identified: list[tuple[int, int, tuple[int, ...]]] = []
         self._attachments: dict[int, FakeAttachment] = {}
         self._original_message_ids: dict[str, int] = {}
         self._sessions: list[_GatewaySession] = []
@@ -222,10 +230,25 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ gateway
 
-    async def dispatch(self, event: str, data: Any) -> None:
-        """Send a dispatch event (``op 0``) to the bot's current gateway connection."""
-        live = [session for session in self._sessions if session.ready and not session.socket.closed]
-        assert live, "no bot is connected to the fake gateway"
+    async def wait_for_shards(self, shard_count: int, *, timeout: float = 60.0) -> None:
+        """Wait until every shard of ``shard_count`` has a ready connection and commands are synced."""
+        await self.wait_for(
+            lambda: bool(self.commands) and all(self._live(shard_id) for shard_id in range(shard_count)),
+            timeout=timeout, what=f"all {shard_count} shards to connect and the commands to be synced",
+        )
+
+    def _live(self, shard_id: int | None = None) -> list[_GatewaySession]:
+        return [session for session in self._sessions if session.ready and not session.socket.closed
+                and (shard_id is None or session.shard[0] == shard_id)]
+
+    async def dispatch(self, event: str, data: Any, *, shard_id: int | None = None) -> None:
+        """Send a dispatch event (``op 0``) to the bot's current gateway connection: the one of
+        ``shard_id`` if given, else the one serving ``data``'s guild (as Discord routes by guild)."""
+        live = self._live(shard_id)
+        guild_id = data.get("guild_id") if isinstance(data, dict) and shard_id is None else None
+        if guild_id is not None:
+            live = [session for session in live if session.serves(int(guild_id))] or live
+        assert live, f"no bot is connected to the fake gateway{'' if shard_id is None else f' for shard {shard_id}'}"
         await live[-1].send_dispatch(event, data)
 
     async def disconnect(self, *, code: int = 4000) -> None:
@@ -263,14 +286,18 @@ class FakeDiscord:
             await session.socket.close(code=4004, message=b"Authentication failed.")
             return
         world = self.world
+        shard = data.get("shard") or [0, 1]
+        session.shard = (int(shard[0]), int(shard[1]))
+        guilds = [guild for guild in world.guilds if session.serves(guild.id)]
+        self.identified.append((*session.shard, tuple(guild.id for guild in guilds)))
         await session.send_dispatch("READY", {
             "v": 10, "user": world.bot_user.to_payload(),
-            "guilds": [{"id": str(guild.id), "unavailable": True} for guild in world.guilds],
+            "guilds": [{"id": str(guild.id), "unavailable": True} for guild in guilds],
             "session_id": session.session_id, "resume_gateway_url": self.gateway_url,
-            "application": {"id": str(world.application_id), "flags": 0}, "shard": [0, 1],
+            "application": {"id": str(world.application_id), "flags": 0}, "shard": list(session.shard),
             "private_channels": [], "relationships": [], "presences": [], "guild_join_requests": [],
         })
-        for guild in world.guilds:
+        for guild in guilds:
             await session.send_dispatch("GUILD_CREATE", guild.to_payload())
         session.ready = True
 
@@ -300,24 +327,27 @@ class FakeDiscord:
         assert message_id is not None, f"interaction {log.id} has no response message"
         return self.messages[message_id]
 
-    async def send_interaction(self, payload: dict[str, Any]) -> InteractionLog:
-        """Dispatch INTERACTION_CREATE with ``payload``; returns the log its responses will fill."""
+    async def send_interaction(self, payload: dict[str, Any], *, shard_id: int | None = None) -> InteractionLog:
+        """Dispatch INTERACTION_CREATE with ``payload`` (to ``shard_id``'s connection if given, else to
+        the guild's shard); returns the log its responses will fill."""
         log = InteractionLog(
             id=int(payload["id"]), token=payload["token"], payload=payload,
             sent_at=asyncio.get_running_loop().time(),
         )
         self.interactions[log.id] = log
-        await self.dispatch("INTERACTION_CREATE", payload)
+        await self.dispatch("INTERACTION_CREATE", payload, shard_id=shard_id)
         return log
 
     async def run_command(
         self, name: str, options: Mapping[str, Any] | None = None, *, user: FakeUser | None = None,
         channel: FakeChannel | None = None, dm: bool = False, timeout: float = 10.0, guild: FakeGuild | None = None,
+        shard_id: int | None = None,
     ) -> InteractionLog:
         """Run slash command ``name`` as ``user`` (default: the plain member) in ``channel``
-        (default: #general of ``guild``, default the main guild), and wait for the bot's first response."""
+        (default: #general of ``guild``, default the main guild), and wait for the bot's first response.
+        ``shard_id`` sends it to that shard's connection instead of the guild's own."""
         payload = self.slash_command_payload(name, options, user=user, channel=channel, dm=dm, guild=guild)
-        log = await self.send_interaction(payload)
+        log = await self.send_interaction(payload, shard_id=shard_id)
         await self.wait_for(lambda: log.callback is not None, timeout=timeout, what=f"a response to /{name}")
         return log
 

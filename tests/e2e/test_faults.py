@@ -6,7 +6,7 @@ database's current size makes every write that needs a new page fail with ``SQLI
 ("database or disk is full"), exactly as a full disk does.
 
 "The data directory is read-only" needs a process that file modes bind (root ignores them), so that
-test runs the bot as its own process without root's permission bypass (:mod:`tests.e2e.bot_process`)
+test runs the bot as its own process without root's permission bypass (:mod:`tests.e2e.permission_bound_bot`)
 and takes the write permission away from its data directory while it runs.
 """
 
@@ -19,11 +19,11 @@ from pathlib import Path
 from core.embedder import Embedder
 from core.service import STORE_FAILED_NOTICE
 from core.settings import Settings
-from tests.e2e.bot_process import bot_process
 from tests.e2e.bot_runner import bot_settings_for, running_bot
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.fake_guild import FakeGuild
 from tests.e2e.fake_records import InteractionLog, InteractionResponse
+from tests.e2e.permission_bound_bot import bot_process
 from tests.e2e.texts import FERRY_TEXT, HARBOUR_AND_SCHOOLS, ORCHARD_TEXT
 
 REPORT_TIMEOUT = 120.0

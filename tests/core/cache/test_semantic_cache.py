@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from core.cache import SemanticCache, StoreItem
+from core.shards import ShardSet
 from tests.core.cache.conftest import Answer, CacheHarness, MovableClock
 
 NS = "autointel:standard:local:v1"
@@ -341,3 +342,21 @@ async def test_storing_right_after_a_missed_lookup_reuses_its_embedding(
     assert harness.embedder.texts_embedded == embedded_before
     hit = await cache.lookup(GUILD, NS, REWORDED, model=Answer)
     assert hit is not None and hit.value.text == "analysed"
+
+
+async def test_only_this_shards_guild_indexes_stay_loaded(harness: CacheHarness) -> None:
+    shards = ShardSet(count=2, ids=(0,))
+    own_guild, other_shard_guild = (10 << 22) + 1, (11 << 22) + 1
+    cache = await harness.open(owns_guild=shards.owns)
+    for guild_id in (own_guild, other_shard_guild):
+        await cache.store(guild_id, NS, QUESTION, Answer(text=str(guild_id)))
+    await harness.restart(owns_guild=shards.owns)  # empty memory, rows and files on disk
+    cache = harness.cache
+    assert cache is not None
+
+    hits = [await cache.lookup(guild_id, NS, REWORDED, model=Answer) for guild_id in (own_guild, other_shard_guild)]
+
+    assert [hit.value.text if hit else None for hit in hits] == [str(own_guild), str(other_shard_guild)]
+    assert [hit.how if hit else None for hit in hits] == ["semantic", "semantic"]
+    assert (await cache.stats(own_guild)).index_loaded
+    assert not (await cache.stats(other_shard_guild)).index_loaded
