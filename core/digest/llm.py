@@ -21,7 +21,8 @@ from core.digest.models import ChatMessage, Digest, DigestItem, DigestLink, Dige
 from core.errors import LLMOutputError
 from core.llm import LLMBackend
 from core.llm.build import neutralise_mentions
-from core.llm.client import ChatCompletion, ChatMessage as LLMMessage, ChatRequest
+from core.llm.client import ChatCompletion, ChatRequest
+from core.llm.client import ChatMessage as LLMMessage
 from core.llm.prompts import estimate_tokens
 from core.llm.retry import Deadline
 

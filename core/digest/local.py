@@ -145,7 +145,7 @@ def _topics(
     labels = cluster_sentences(vectors, max_themes=max(2, limits.topics + 1))
     themes = build_themes(sentences, vectors, labels, keyword_limit=6)
     themes.sort(key=lambda theme: (-len(theme.members), theme.cluster))
-    topics = []
+    topics: list[DigestTopic] = []
     for theme in themes[: limits.topics]:
         if len(theme.members) < 2 and topics:
             continue

@@ -54,7 +54,7 @@ def test_after_gives_the_oldest_messages_after_the_id_newest_first() -> None:
 
 
 def test_snowflakes_carry_the_message_time() -> None:
-    history, ids = _filled(3)
+    _, ids = _filled(3)
 
     assert discord.utils.snowflake_time(ids[2]) == START + timedelta(seconds=2)
 
