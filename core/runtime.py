@@ -14,6 +14,8 @@ from core.cache import SemanticCache
 from core.cache.judge import HitJudge, NoJudge
 from core.cache.learned import LearnedDecider
 from core.cooldown import UserCooldowns
+from core.digest import DigestService
+from core.digest.local import LocalDigester
 from core.embedder import Embedder, build_embedder
 from core.engine.local import LocalEngine
 from core.errors import GateClosedError
@@ -66,6 +68,7 @@ class IntelRuntime:
         self.cache: SemanticCache | None = None
         self.reports: ReportLibrary | None = None
         self.llm: LLMBackend | None = None
+        self.digests: DigestService | None = None
         self.started_at: float | None = None
         self._closed = False
 
@@ -121,6 +124,10 @@ class IntelRuntime:
                 concurrency=self.settings.analysis_concurrency, max_waiting=self.settings.analysis_queue_size,
                 max_waiting_per_tenant=self.settings.analysis_queue_per_tenant,
             ),
+        )
+        self.digests = DigestService(
+            local=LocalDigester(embedder=self.embedder, gate=self.gate), llm=self.llm,
+            guild_settings=self.guild_settings, privacy=self.storage.privacy,
         )
 
     async def _start_llm(self) -> LLMBackend | None:

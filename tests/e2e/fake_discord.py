@@ -641,6 +641,7 @@ class FakeDiscord:
         for command in recorded.body or []:
             stored = {**command, "id": str(self._ids.next()), "application_id": match["app"], "version": "1"}
             stored.setdefault("type", 1)
+            stored.setdefault("description", "")  # Discord answers "" for context menus
             if scope is not None:
                 stored["guild_id"] = str(scope)
             registered.append(stored)
