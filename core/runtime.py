@@ -30,6 +30,7 @@ from core.llm.judge import LLMHitJudge
 from core.metrics import Metrics
 from core.queue import AnalysisQueue
 from core.reports import ReportLibrary
+from core.schedules import Clock, Scheduler
 from core.service import IntelService
 from core.settings import Settings
 from core.storage import Storage
@@ -54,9 +55,11 @@ class IntelRuntime:
     """The engine's process-wide parts.  Use ``async with IntelRuntime(settings) as runtime``."""
 
     def __init__(
-        self, settings: Settings, *, embedder: Embedder | None = None, url_guard: UrlGuard | None = None
+        self, settings: Settings, *, embedder: Embedder | None = None, url_guard: UrlGuard | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        """``url_guard`` replaces the default SSRF guard; only tests pass one (to reach loopback)."""
+        """``url_guard`` replaces the default SSRF guard; only tests pass one (to reach loopback), and
+        ``clock`` the scheduler's wall clock (tests move it by hand)."""
         self.settings = settings
         self._url_guard = url_guard
         self.gate = WorkerGate(max_workers=settings.worker_threads)
@@ -69,6 +72,7 @@ class IntelRuntime:
         self.reports: ReportLibrary | None = None
         self.llm: LLMBackend | None = None
         self.digests: DigestService | None = None
+        self.scheduler = Scheduler(self.storage.schedules, clock=clock)  # started by cogs.digest
         self.started_at: float | None = None
         self._closed = False
 
@@ -159,6 +163,7 @@ class IntelRuntime:
 
     async def _release(self) -> None:
         """Close what is open; each part's close is idempotent, so this may run twice."""
+        await self.scheduler.close()
         if self.llm is not None:
             await self.llm.close()
         if self.cache is not None:

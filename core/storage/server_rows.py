@@ -12,7 +12,7 @@ it read runs the job, so a run can never happen twice, whatever restarts or proc
 from __future__ import annotations
 
 import logging
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
@@ -34,14 +34,15 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-Every = Literal["daily", "weekly"]
+#: ``daily`` or ``weekly-<day>`` (``weekly-mon`` ... ``weekly-sun``).
+EVERY_PATTERN = r"^(daily|weekly-(mon|tue|wed|thu|fri|sat|sun))$"
 
 
 class NewSchedule(BaseModel):
     guild_id: int
     source_channel_id: int
     post_channel_id: int
-    every: Every
+    every: str = Field(pattern=EVERY_PATTERN)
     at_time: str = Field(pattern=r"^\d{2}:\d{2}$")
     timezone: str
     created_by: int
