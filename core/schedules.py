@@ -163,6 +163,8 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.runs = 0
+        self.passes = 0
+        """Completed passes over due jobs (tests wait on it)."""
 
     def set_runner(self, runner: ScheduleRunner | None) -> None:
         self._runner = runner
@@ -239,6 +241,7 @@ class Scheduler:
             except Exception:  # storage down: try again later
                 _log.exception("the scheduler could not run due jobs")
                 upcoming = None
+            self.passes += 1
             delay = MAX_SLEEP_SECONDS if upcoming is None else min(MAX_SLEEP_SECONDS, upcoming - self.clock.now())
             if delay > 0:
                 await self._sleep_or_wake(delay)
