@@ -37,7 +37,7 @@ _log = logging.getLogger(__name__)
 
 INITIAL_EXTENSIONS: tuple[str, ...] = (
     "cogs.errors", "cogs.autointel", "cogs.ask", "cogs.intel", "cogs.admin", "cogs.status",
-    "cogs.digest", "cogs.privacy", "cogs.message_menu",
+    "cogs.digest", "cogs.privacy", "cogs.message_menu", "cogs.watch",
 )
 
 API_VERSION = 10

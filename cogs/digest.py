@@ -16,6 +16,7 @@ pauses the schedule with the reason.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -159,6 +160,7 @@ class DigestCog(commands.Cog, name="Digest"):
 
     def __init__(self, bot: IntelBot) -> None:
         self.bot = bot
+        self._starter: asyncio.Task[None] | None = None
 
     @property
     def digests(self) -> DigestService:
@@ -199,9 +201,17 @@ class DigestCog(commands.Cog, name="Digest"):
 
     async def cog_load(self) -> None:
         self.bot.runtime.scheduler.set_runner(self)
+        self._starter = asyncio.get_running_loop().create_task(self._start_scheduler_when_ready())
+
+    async def _start_scheduler_when_ready(self) -> None:
+        """Start the scheduler once the guild cache is filled: before READY every channel looks
+        deleted, and a due schedule would pause itself for nothing."""
+        await self.bot.wait_until_ready()
         self.bot.runtime.scheduler.start()
 
     async def cog_unload(self) -> None:
+        if self._starter is not None:
+            self._starter.cancel()
         self.bot.runtime.scheduler.set_runner(None)
 
     @digest_group.command(name="schedule", description="Post a digest of a channel on a schedule (Manage Server)")

@@ -19,6 +19,7 @@ from core.digest.local import LocalDigester
 from core.embedder import Embedder, build_embedder
 from core.engine.local import LocalEngine
 from core.errors import GateClosedError
+from core.fetch.fetcher import UrlFetcher
 from core.fetch.guard import UrlGuard
 from core.fetch.reader import SourceReader
 from core.gate import WorkerGate
@@ -34,6 +35,7 @@ from core.schedules import Clock, Scheduler
 from core.service import IntelService
 from core.settings import Settings
 from core.storage import Storage
+from core.watch import WatchService
 
 __all__ = ["IntelRuntime"]
 
@@ -72,6 +74,7 @@ class IntelRuntime:
         self.reports: ReportLibrary | None = None
         self.llm: LLMBackend | None = None
         self.digests: DigestService | None = None
+        self.watches: WatchService | None = None
         self.scheduler = Scheduler(self.storage.schedules, clock=clock)  # started by cogs.digest
         self.started_at: float | None = None
         self._closed = False
@@ -133,6 +136,20 @@ class IntelRuntime:
             local=LocalDigester(embedder=self.embedder, gate=self.gate), llm=self.llm,
             guild_settings=self.guild_settings, privacy=self.storage.privacy,
         )
+        self.watches = self._build_watches(local_engine)
+
+    def _build_watches(self, engine: LocalEngine) -> WatchService:
+        """Watched pages, checked by the scheduler through the same guarded fetcher as /autointel."""
+        fetcher = UrlFetcher.from_settings(self.settings, guard=self._url_guard)
+        watches = WatchService(
+            rows=self.storage.watches, fetcher=fetcher, engine=engine, clock=self.scheduler.clock,
+            reader=SourceReader(fetcher=fetcher, gate=self.gate, max_chars=self.settings.max_input_chars,
+                                min_words=self.settings.min_input_words),
+            max_per_guild=self.settings.watch_max_per_guild,
+            min_interval_minutes=self.settings.watch_min_interval_minutes,
+        )
+        self.scheduler.add_jobs(watches.run_due)
+        return watches
 
     async def _start_llm(self) -> LLMBackend | None:
         """The LLM backend when one is configured (see ``Settings.llm_enabled``), else ``None``."""

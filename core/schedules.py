@@ -51,11 +51,13 @@ MAX_SLEEP_SECONDS = 300.0
 
 
 class Clock(Protocol):
-    """Wall-clock time in seconds since the epoch, and a way to wait for some of it to pass."""
+    """Wall-clock time in seconds since the epoch, and a way to wait until a moment.
+
+    A deadline, not a duration: a duration read after the clock moved would wait too long."""
 
     def now(self) -> float: ...
 
-    async def sleep(self, seconds: float) -> None: ...
+    async def sleep_until(self, moment: float) -> None: ...
 
 
 class SystemClock:
@@ -64,8 +66,8 @@ class SystemClock:
     def now(self) -> float:
         return time.time()
 
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+    async def sleep_until(self, moment: float) -> None:
+        await asyncio.sleep(max(0.0, moment - time.time()))
 
 
 class JobAccessLostError(IntelError):
@@ -164,7 +166,8 @@ class Scheduler:
         self._wake = asyncio.Event()
         self.runs = 0
         self.passes = 0
-        """Completed passes over due jobs (tests wait on it)."""
+        """Completed passes over due jobs (:meth:`wait_for_passes` waits on it)."""
+        self._passed = asyncio.Condition()
 
     def set_runner(self, runner: ScheduleRunner | None) -> None:
         self._runner = runner
@@ -180,6 +183,11 @@ class Scheduler:
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def wait_for_passes(self, count: int) -> None:
+        """Return once :attr:`passes` reaches ``count`` (tests: "the scheduler has looked at its jobs")."""
+        async with self._passed:
+            await self._passed.wait_for(lambda: self.passes >= count)
 
     async def close(self) -> None:
         task, self._task = self._task, None
@@ -242,12 +250,15 @@ class Scheduler:
                 _log.exception("the scheduler could not run due jobs")
                 upcoming = None
             self.passes += 1
-            delay = MAX_SLEEP_SECONDS if upcoming is None else min(MAX_SLEEP_SECONDS, upcoming - self.clock.now())
-            if delay > 0:
-                await self._sleep_or_wake(delay)
+            async with self._passed:
+                self._passed.notify_all()
+            latest = self.clock.now() + MAX_SLEEP_SECONDS
+            deadline = latest if upcoming is None else min(latest, upcoming)
+            if deadline > self.clock.now():
+                await self._sleep_or_wake(deadline)
 
-    async def _sleep_or_wake(self, delay: float) -> None:
-        sleeper = asyncio.ensure_future(self.clock.sleep(delay))
+    async def _sleep_or_wake(self, deadline: float) -> None:
+        sleeper = asyncio.ensure_future(self.clock.sleep_until(deadline))
         waker = asyncio.ensure_future(self._wake.wait())
         try:
             await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)

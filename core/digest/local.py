@@ -16,6 +16,7 @@ through the worker gate.  How each part is found:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections import Counter
@@ -36,7 +37,11 @@ __all__ = ["DigestLimits", "LocalDigester", "digest_messages", "find_urls_in", "
 _log = logging.getLogger(__name__)
 
 TOPIC_MIN_WORDS = 3
-MAX_EMBED_CHARS = 500
+#: Messages with fewer content words ("ok", "lol +1") are not embedded: no topic or question uses them.
+EMBED_MIN_WORDS = 2
+MAX_EMBED_CHARS = 300
+#: Longer chats are clustered on this many evenly spaced messages; the rest join the nearest topic.
+CLUSTER_SAMPLE = 2_000
 LINE_CHARS = 160
 #: How many later messages by others may answer a question, and how close in meaning they must be.
 ANSWER_WINDOW = 4
@@ -108,7 +113,7 @@ def digest_messages(
     if not messages:
         return Digest(skipped_count=skipped)
     texts = [_plain(message.content) for message in messages]
-    embeddings = embedder.embed([text[:MAX_EMBED_CHARS] or "(empty)" for text in texts])
+    embeddings = _embed(embedder, texts)
     digest = Digest(
         topics=_topics(messages, texts, embeddings, limits=limits),
         decisions=_decisions(messages, texts, limit=limits.decisions),
@@ -124,6 +129,33 @@ def with_jump_urls(digest: Digest, messages: Sequence[ChatMessage]) -> Digest:
     """The digest with the jump URL of every message it cites."""
     urls = {message.message_id: message.jump_url for message in messages if message.jump_url}
     return digest.model_copy(update={"jump_urls": {i: urls[i] for i in sorted(digest.cited_ids()) if i in urls}})
+
+
+def _embed(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Unit vectors of the messages worth embedding (each distinct text once); zero rows for the rest."""
+    wanted = [index for index, text in enumerate(texts) if len(content_words(text)) >= EMBED_MIN_WORDS]
+    distinct = list(dict.fromkeys(texts[index][:MAX_EMBED_CHARS] for index in wanted))
+    vectors = embedder.embed(distinct) if distinct else np.zeros((0, 1), dtype=np.float32)
+    row_of = {text: row for row, text in enumerate(distinct)}
+    result = np.zeros((len(texts), vectors.shape[1] if distinct else 1), dtype=np.float32)
+    for index in wanted:
+        result[index] = vectors[row_of[texts[index][:MAX_EMBED_CHARS]]]
+    return result
+
+
+def _cluster(vectors: np.ndarray, *, max_topics: int) -> np.ndarray:
+    """Topic of each vector: k-means on at most :data:`CLUSTER_SAMPLE` evenly spaced ones, the rest
+    assigned to the nearest topic centre (k-means cost stays flat for long chats)."""
+    if vectors.shape[0] <= CLUSTER_SAMPLE:
+        return cluster_sentences(vectors, max_themes=max_topics)
+    sample = np.unique(np.linspace(0, vectors.shape[0] - 1, num=CLUSTER_SAMPLE).astype(np.int64))
+    sample_labels = cluster_sentences(np.ascontiguousarray(vectors[sample]), max_themes=max_topics)
+    centres = np.stack([vectors[sample[sample_labels == label]].mean(axis=0) for label in range(sample_labels.max() + 1)])
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    labels = np.argmax(vectors @ centres.T, axis=1).astype(np.int64)
+    labels[sample] = sample_labels
+    _, labels = np.unique(labels, return_inverse=True)  # no empty topic numbers
+    return labels.astype(np.int64)
 
 
 def _plain(content: str) -> str:
@@ -142,7 +174,7 @@ def _topics(
     vectors = np.ascontiguousarray(embeddings[chosen], dtype=np.float32)
     sentences = [Sentence(index=n, source_index=0, start=0, end=len(texts[i]), text=texts[i], clean=texts[i])
                  for n, i in enumerate(chosen)]
-    labels = cluster_sentences(vectors, max_themes=max(2, limits.topics + 1))
+    labels = _cluster(vectors, max_topics=max(2, limits.topics + 1))
     themes = build_themes(sentences, vectors, labels, keyword_limit=6)
     themes.sort(key=lambda theme: (-len(theme.members), theme.cluster))
     topics: list[DigestTopic] = []
@@ -188,7 +220,8 @@ def _open_questions(
 
 def _answered_nearby(messages: Sequence[ChatMessage], embeddings: np.ndarray, index: int) -> bool:
     asker = messages[index].author_id
-    later = [other for other in range(index + 1, len(messages)) if messages[other].author_id != asker][:ANSWER_WINDOW]
+    later = itertools.islice((other for other in range(index + 1, len(messages)) if messages[other].author_id != asker),
+                             ANSWER_WINDOW)
     return any(float(embeddings[index] @ embeddings[other]) >= ANSWER_SIMILARITY for other in later)
 
 

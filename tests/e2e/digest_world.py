@@ -54,3 +54,4 @@ def write_channel(
 
 def jump_links(text: str) -> list[tuple[int, int, int]]:
     return [(int(g), int(c), int(m)) for g, c, m in JUMP_RE.findall(text)]
+

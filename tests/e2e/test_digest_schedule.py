@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,7 +25,8 @@ def _posts(fake: FakeDiscord, channel_id: int) -> Callable[[], list[RecordedRequ
 async def _one_pass(running: RunningBot) -> None:
     """Wait until the scheduler of a freshly started bot has looked at its due jobs once."""
     scheduler = running.bot.runtime.scheduler
-    await running.fake.wait_for(lambda: scheduler.passes >= 1, timeout=60, what="a scheduler pass")
+    async with asyncio.timeout(60):
+        await scheduler.wait_for_passes(1)
 
 
 async def test_a_schedule_fires_at_its_time_and_survives_restarts_without_running_twice(

@@ -8,7 +8,7 @@ __all__ = ["ManualClock"]
 
 
 class ManualClock:
-    """``now()`` is what the test set; ``sleep()`` returns once the test has moved time far enough."""
+    """``now()`` is what the test set; ``sleep_until()`` returns once the test has moved time that far."""
 
     def __init__(self, start: float) -> None:
         self._now = start
@@ -17,10 +17,9 @@ class ManualClock:
     def now(self) -> float:
         return self._now
 
-    async def sleep(self, seconds: float) -> None:
-        until = self._now + seconds
+    async def sleep_until(self, moment: float) -> None:
         async with self._moved:
-            await self._moved.wait_for(lambda: self._now >= until)
+            await self._moved.wait_for(lambda: self._now >= moment)
 
     async def set(self, moment: float) -> None:
         self._now = moment
