@@ -375,7 +375,7 @@ class FakeDiscord:
     ) -> FakeChannel:
         """A thread of ``parent`` (a forum post when ``parent`` is a forum); sent as THREAD_CREATE."""
         guild = guild or self.world.guild
-        thread = FakeChannel(self._ids.next(), name, thread_type, parent_id=parent.id)
+        thread = FakeChannel(self._ids.next(), name, thread_type, parent_id=parent.id, owner_id=guild.owner_id)
         guild.threads.append(thread)
         if self._live_sessions():
             await self.dispatch("THREAD_CREATE", {**thread.to_payload(guild_id=guild.id), "newly_created": True})

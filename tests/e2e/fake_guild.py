@@ -128,6 +128,8 @@ class FakeChannel:
     parent_id: int | None = None
     position: int = 0
     overwrites: tuple[PermissionOverwrite, ...] = ()
+    owner_id: int = 0
+    """A thread's creator."""
 
     def to_payload(self, *, guild_id: int | None = None) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -148,7 +150,7 @@ class FakeChannel:
         if self.type in THREAD_TYPES:
             payload.pop("permission_overwrites")
             payload.update(
-                owner_id=None, last_message_id=None, rate_limit_per_user=0, message_count=0, member_count=1,
+                owner_id=str(self.owner_id), last_message_id=None, rate_limit_per_user=0, message_count=0, member_count=1,
                 thread_metadata={"archived": False, "auto_archive_duration": 1440, "locked": False,
                                  "archive_timestamp": JOINED_AT},
             )

@@ -12,7 +12,7 @@ from core.settings import Settings
 from tests.e2e.bot_runner import bot_settings_for, running_bot
 from tests.e2e.digest_world import human_lines, jump_links, write_channel
 from tests.e2e.fake_discord import FakeDiscord
-from tests.e2e.fake_guild import FakeUser, PermissionOverwrite
+from tests.e2e.fake_guild import CHANNEL_FORUM, FakeChannel, FakeUser, PermissionOverwrite
 from tests.e2e.fake_records import InteractionLog, InteractionResponse
 from tests.e2e.texts import HARBOUR_AND_SCHOOLS
 
@@ -115,3 +115,22 @@ async def test_an_opted_out_members_messages_stay_out_of_digests_and_analyses(
     assert refused.ephemeral and "opted out" not in (refused.callback.content or "x")  # type: ignore[union-attr]
     assert "keeps their messages out of analyses" in (refused.callback.content or "")  # type: ignore[union-attr]
     assert "harbour" in report.file(".json").text.lower()
+
+
+async def test_a_forum_post_is_digested_with_links_into_it(
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
+) -> None:
+    fake = fake_discord
+    world = fake.world
+    forum = FakeChannel(fake.world.guild.id + 500, "ideas", CHANNEL_FORUM, parent_id=world.guild.channel("general").parent_id)
+    world.guild.channels.append(forum)
+    post = await fake.add_thread(forum, "Release planning")
+    written = write_channel(fake, post, human_lines(30), authors=[world.owner, world.member])
+    async with running_bot(fake, bot_settings_for(fake, settings, message_content_intent=True), embedder=embedder):
+        log = await fake.run_command("digest", {"now": {"channel": post}}, user=world.member)
+        reply = await _digest_reply(fake, log)
+
+    assert log.ephemeral  # asked from #general about another channel
+    links = jump_links(reply.text())
+    assert links and all(channel == post.id for _, channel, _ in links)
+    assert {message for _, _, message in links} <= {int(message["id"]) for message in written}
