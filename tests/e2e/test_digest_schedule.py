@@ -70,3 +70,31 @@ async def test_a_schedule_fires_at_its_time_and_survives_restarts_without_runnin
     assert links and {message for _, _, message in links} <= {int(message["id"]) for message in written}
     expected_next = datetime.fromtimestamp(fire_at + 4 * 86_400, UTC)
     assert f"<t:{int(expected_next.timestamp())}:F>" in (listed.callback.content or "")  # type: ignore[union-attr]
+
+
+async def test_a_schedule_whose_channel_was_deleted_pauses_and_says_why(
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
+) -> None:
+    fake = fake_discord
+    world = fake.world
+    general, off_topic = world.guild.channel("general"), world.guild.channel("off-topic")
+    now = datetime.now(UTC).timestamp()
+    clock = ManualClock(now)
+    fire_at = math.ceil(now / 3600) * 3600 + 3600
+    at = datetime.fromtimestamp(fire_at, UTC).strftime("%H:%M")
+    async with running_bot(fake, bot_settings_for(fake, settings, message_content_intent=True), embedder=embedder,
+                           clock=clock) as running:
+        await fake.run_command("digest", {"schedule": {
+            "channel": off_topic, "post_to": general, "every": "daily", "at": at, "timezone": "UTC"}}, user=world.admin)
+        await fake.delete_channel(off_topic)
+        await fake.run_command("privacy", {"status": {}})  # answered after the bot read CHANNEL_DELETE
+        assert running.bot.get_channel(off_topic.id) is None
+        passes = running.bot.runtime.scheduler.passes
+        await clock.set(fire_at + 1)
+        async with asyncio.timeout(RUN_TIMEOUT):
+            await running.bot.runtime.scheduler.wait_for_passes(passes + 1)
+        listed = await fake.run_command("digest", {"schedules": {}}, user=world.admin)
+
+    assert listed.callback is not None
+    assert "**paused**: the channel to digest was deleted" in (listed.callback.content or "")
+    assert _posts(fake, general.id)() == []
