@@ -35,7 +35,10 @@ __all__ = ["INITIAL_EXTENSIONS", "DiscordEndpoints", "IntelBot", "ShardedIntelBo
 
 _log = logging.getLogger(__name__)
 
-INITIAL_EXTENSIONS: tuple[str, ...] = ("cogs.errors", "cogs.autointel", "cogs.ask", "cogs.intel", "cogs.admin", "cogs.status")
+INITIAL_EXTENSIONS: tuple[str, ...] = (
+    "cogs.errors", "cogs.autointel", "cogs.ask", "cogs.intel", "cogs.admin", "cogs.status",
+    "cogs.digest", "cogs.privacy", "cogs.message_menu", "cogs.watch",
+)
 
 API_VERSION = 10
 _VERSIONED_API_RE = re.compile(r"/api/v\d+$")
@@ -76,9 +79,10 @@ def resolve_api_base(url: str) -> str:
     return f"{url}/api/v{API_VERSION}"
 
 
-def bot_intents() -> discord.Intents:
-    """Minimal intents: guilds only (channels and roles for permission checks); nothing privileged."""
-    return discord.Intents(guilds=True)
+def bot_intents(*, message_content: bool = False) -> discord.Intents:
+    """Minimal intents: guilds only (channels and roles for permission checks); the privileged
+    Message Content intent only when ``MESSAGE_CONTENT_INTENT=true`` (``/digest`` needs it)."""
+    return discord.Intents(guilds=True, message_content=message_content)
 
 
 class IntelBot(commands.Bot):
@@ -90,7 +94,7 @@ class IntelBot(commands.Bot):
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
-            intents=bot_intents(),
+            intents=bot_intents(message_content=settings.message_content_intent),
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=IntelCommandTree,
             **self._connection_options(settings),

@@ -89,6 +89,8 @@ Commands (the same as in Discord):
   /cache stats             entries and hit rates of the console's cache
   /cache wrong             the last answer served from the cache was wrong: forget it, never match it again
   /settings show           the settings in force for the console
+  /digest <chat file>      digest a file of "[time] author: message" lines (topics, decisions,
+                           open questions, links; #n points to line n)
   /help   show this help
   /quit   leave (Ctrl-D and Ctrl-C work too)
 """
@@ -99,13 +101,13 @@ _FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 _OPTION_RE = re.compile(r"(?<!\S)(depth|fresh):(\S*)", re.IGNORECASE)
 _COMMAND_ALIASES = {
     "autointel": "autointel", "ask": "ask", "intel": "intel", "cache": "cache", "settings": "settings",
-    "help": "help", "quit": "quit", "exit": "quit",
+    "help": "help", "quit": "quit", "exit": "quit", "digest": "digest",
 }
 # The subcommands each group takes on the console (the first is the default when none is given).
 _SUBCOMMANDS: dict[str, tuple[str, ...]] = {
     "intel": ("history", "search"), "cache": ("stats", "wrong"), "settings": ("show",),
 }
-CommandName = Literal["autointel", "ask", "intel", "cache", "settings", "help", "quit"]
+CommandName = Literal["autointel", "ask", "intel", "cache", "settings", "help", "quit", "digest"]
 _MAX_PATH_CHARS = 1024
 _NONE_FOUND = Text("(none found)", style="dim")
 
@@ -159,6 +161,10 @@ def parse_command(line: str) -> ConsoleCommand | None:
         if not rest.strip():
             raise ConsoleUsageError("Ask a question, e.g. /ask what changed at the harbour?")
         return ConsoleCommand(name="ask", target=rest.strip())
+    if name == "digest":
+        if not rest.strip():
+            raise ConsoleUsageError("Name a chat file, e.g. /digest samples/team_chat.txt")
+        return ConsoleCommand(name="digest", target=rest.strip())
     if name != "autointel":
         return ConsoleCommand(name=name)  # type: ignore[arg-type]
     options: dict[str, str] = {}
@@ -693,8 +699,21 @@ async def _settings_show(runtimes: _LazyRuntime, output: _Output) -> None:
     output.model(view, render_settings(view))
 
 
+async def _digest(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Output) -> None:
+    from bot.console_digest import read_chat_file, render_digest
+
+    runtime = await runtimes.get()
+    assert runtime.digests is not None
+    messages = await runtime.gate.run(read_chat_file, command.target)
+    with _ProgressDisplay(output.stderr) as display:
+        digest = await runtime.digests.digest(CONSOLE_TENANT_ID, messages, progress=display)
+    output.model(digest, render_digest(digest, source=command.target))
+
+
 async def _dispatch(runtimes: _LazyRuntime, command: ConsoleCommand, output: _Output) -> None:
-    if command.name == "ask":
+    if command.name == "digest":
+        await _digest(runtimes, command, output)
+    elif command.name == "ask":
         await _ask(runtimes, command, output)
     elif command.name == "intel":
         await _intel(runtimes, command, output)

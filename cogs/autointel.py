@@ -162,6 +162,13 @@ class AutointelCog(commands.Cog, name="Autointel"):
             )
             await self._analyse_and_reply(interaction, request, ticket=ticket)
 
+    async def reply_with_report(
+        self, interaction: discord.Interaction, request: AutointelRequest, *, ticket: QueueTicket
+    ) -> None:
+        """Analyse ``request`` and answer the (deferred) interaction with the report, as /autointel does;
+        for other front ends on a message (the "Analyse message" context menu)."""
+        await self._analyse_and_reply(interaction, request, ticket=ticket)
+
     async def _analyse_and_reply(
         self, interaction: discord.Interaction, request: AutointelRequest, *, ticket: QueueTicket
     ) -> None:

@@ -65,6 +65,8 @@ def help_lines(tree: app_commands.CommandTree) -> list[str]:
         root = command.root_parent or command
         admin = root.default_permissions is not None and root.default_permissions.manage_guild
         lines.append(f"`/{command.qualified_name}` — {command.description}{' *(Manage Server)*' if admin else ''}")
+    for menu in sorted(tree.get_commands(type=discord.AppCommandType.message), key=lambda item: item.name):
+        lines.append(f"Apps > `{menu.name}` — on any message (right-click or long-press it, then Apps)")
     return lines
 
 

@@ -14,9 +14,12 @@ from core.cache import SemanticCache
 from core.cache.judge import HitJudge, NoJudge
 from core.cache.learned import LearnedDecider
 from core.cooldown import UserCooldowns
+from core.digest import DigestService
+from core.digest.local import LocalDigester
 from core.embedder import Embedder, build_embedder
 from core.engine.local import LocalEngine
 from core.errors import GateClosedError
+from core.fetch.fetcher import UrlFetcher
 from core.fetch.guard import UrlGuard
 from core.fetch.reader import SourceReader
 from core.fetch.transport import tls_context
@@ -29,9 +32,11 @@ from core.llm.judge import LLMHitJudge
 from core.metrics import Metrics
 from core.queue import AnalysisQueue
 from core.reports import ReportLibrary
+from core.schedules import Clock, Scheduler
 from core.service import IntelService
 from core.settings import Settings
 from core.storage import Storage
+from core.watch import WatchService
 
 __all__ = ["IntelRuntime"]
 
@@ -53,9 +58,11 @@ class IntelRuntime:
     """The engine's process-wide parts.  Use ``async with IntelRuntime(settings) as runtime``."""
 
     def __init__(
-        self, settings: Settings, *, embedder: Embedder | None = None, url_guard: UrlGuard | None = None
+        self, settings: Settings, *, embedder: Embedder | None = None, url_guard: UrlGuard | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        """``url_guard`` replaces the default SSRF guard; only tests pass one (to reach loopback)."""
+        """``url_guard`` replaces the default SSRF guard; only tests pass one (to reach loopback), and
+        ``clock`` the scheduler's wall clock (tests move it by hand)."""
         self.settings = settings
         self._url_guard = url_guard
         self.gate = WorkerGate(max_workers=settings.worker_threads)
@@ -67,6 +74,9 @@ class IntelRuntime:
         self.cache: SemanticCache | None = None
         self.reports: ReportLibrary | None = None
         self.llm: LLMBackend | None = None
+        self.digests: DigestService | None = None
+        self.watches: WatchService | None = None
+        self.scheduler = Scheduler(self.storage.schedules, clock=clock)  # started by cogs.digest
         self.started_at: float | None = None
         self._closed = False
 
@@ -125,6 +135,24 @@ class IntelRuntime:
                 max_waiting_per_tenant=self.settings.analysis_queue_per_tenant,
             ),
         )
+        self.digests = DigestService(
+            local=LocalDigester(embedder=self.embedder, gate=self.gate), llm=self.llm,
+            guild_settings=self.guild_settings, privacy=self.storage.privacy,
+        )
+        self.watches = self._build_watches(local_engine)
+
+    def _build_watches(self, engine: LocalEngine) -> WatchService:
+        """Watched pages, checked by the scheduler through the same guarded fetcher as /autointel."""
+        fetcher = UrlFetcher.from_settings(self.settings, guard=self._url_guard)
+        watches = WatchService(
+            rows=self.storage.watches, fetcher=fetcher, engine=engine, clock=self.scheduler.clock,
+            reader=SourceReader(fetcher=fetcher, gate=self.gate, max_chars=self.settings.max_input_chars,
+                                min_words=self.settings.min_input_words),
+            max_per_guild=self.settings.watch_max_per_guild,
+            min_interval_minutes=self.settings.watch_min_interval_minutes,
+        )
+        self.scheduler.add_jobs(watches.run_due)
+        return watches
 
     async def _start_llm(self) -> LLMBackend | None:
         """The LLM backend when one is configured (see ``Settings.llm_enabled``), else ``None``."""
@@ -155,6 +183,7 @@ class IntelRuntime:
 
     async def _release(self) -> None:
         """Close what is open; each part's close is idempotent, so this may run twice."""
+        await self.scheduler.close()
         if self.llm is not None:
             await self.llm.close()
         if self.cache is not None:

@@ -112,6 +112,14 @@ class Settings(BaseSettings):
     fetch_max_sources: int = Field(default=5, ge=1, le=20)
     fetch_concurrency: int = Field(default=3, ge=1)
 
+    # --- Server digests and watches (issue 13) --------------------------------------------------
+    # Reading messages for /digest needs Discord's privileged Message Content intent: set this to true
+    # *and* enable the intent for the bot in the Developer Portal (Bot > Privileged Gateway Intents).
+    message_content_intent: bool = False
+    digest_max_messages: int = Field(default=1_000, ge=10, le=20_000)
+    watch_max_per_guild: int = Field(default=10, ge=1, le=200)
+    watch_min_interval_minutes: int = Field(default=15, ge=1)
+
     # --- Operations ---------------------------------------------------------------------------
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 

@@ -51,6 +51,10 @@ class FetchedBody(BaseModel):
     charset: str | None = None
     body: bytes
     redirects: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    """A conditional request answered 304: ``body`` is empty, the caller's copy is current."""
 
 
 class _Redirect(BaseModel):
@@ -95,15 +99,23 @@ class UrlFetcher:
             transport_factory=functools.partial(PinnedTransport, tls_context=tls_context),
         )
 
-    async def fetch(self, url: str, *, domains: DomainPolicy | None = None) -> FetchedBody:
-        """Fetch ``url``; raises a :class:`FetchError` child with a short reason when refused."""
+    async def fetch(
+        self, url: str, *, domains: DomainPolicy | None = None, etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchedBody:
+        """Fetch ``url``; raises a :class:`FetchError` child with a short reason when refused.
+
+        With ``etag`` / ``last_modified`` (from an earlier :class:`FetchedBody`) the request is
+        conditional: a 304 comes back as ``not_modified=True`` with no body."""
+        conditional = {key: value for key, value in (("If-None-Match", etag), ("If-Modified-Since", last_modified))
+                       if value}
         backend = PinnedNetworkBackend()
         timeout = httpx.Timeout(self.total_timeout_seconds, connect=self.connect_timeout_seconds)
         async with httpx.AsyncClient(
             transport=self._transport_factory(backend),
             follow_redirects=False,
             timeout=timeout,
-            headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT_HEADER},
+            headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT_HEADER, **conditional},
             trust_env=False,
         ) as client:
             try:
@@ -135,6 +147,10 @@ class UrlFetcher:
         url = checked.url
         try:
             async with client.stream("GET", url) as response:
+                if response.status_code == 304:
+                    return FetchedBody(requested_url=url, final_url=url, media_type="", body=b"", not_modified=True,
+                                       etag=response.headers.get("etag"),
+                                       last_modified=response.headers.get("last-modified"))
                 if response.status_code in _REDIRECT_STATUSES:
                     location = response.headers.get("location")
                     if not location:
@@ -154,7 +170,8 @@ class UrlFetcher:
         media_type = media_type or _sniff(body)
         if media_type not in ACCEPTED_MEDIA_TYPES:
             raise UnsupportedContentError(url, media_type)
-        return FetchedBody(requested_url=url, final_url=url, media_type=media_type, charset=charset, body=body)
+        return FetchedBody(requested_url=url, final_url=url, media_type=media_type, charset=charset, body=body,
+                           etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"))
 
     async def _read_capped(self, response: httpx.Response, *, url: str) -> bytes:
         declared = response.headers.get("content-length", "")

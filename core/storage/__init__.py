@@ -14,6 +14,14 @@ from typing import TYPE_CHECKING
 from core.storage.base import Backend, ChangeListener
 from core.storage.models import ChangeEvent, feedback_key, normalise_feedback_text
 from core.storage.protocols import CacheRows, FeedbackRows, GuildSettingsRows, ReportRows, SpendRows
+from core.storage.server_rows import (
+    PrivacyRows,
+    ScheduleRows,
+    SqlPrivacyRows,
+    SqlScheduleRows,
+    SqlWatchRows,
+    WatchRows,
+)
 from core.storage.stores import (
     SqlCacheRows,
     SqlFeedbackRows,
@@ -52,6 +60,9 @@ class Storage:
         self.guild_settings: GuildSettingsRows = SqlGuildSettingsRows(backend)
         self.spend: SpendRows = SqlSpendRows(backend)
         self.feedback: FeedbackRows = SqlFeedbackRows(backend)
+        self.privacy: PrivacyRows = SqlPrivacyRows(backend)
+        self.schedules: ScheduleRows = SqlScheduleRows(backend)
+        self.watches: WatchRows = SqlWatchRows(backend)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Storage:

@@ -20,6 +20,7 @@ from core.embedder import Embedder
 from core.fetch.guard import UrlGuard
 from core.looplag import LoopLagMonitor
 from core.runtime import IntelRuntime
+from core.schedules import Clock
 from core.settings import Settings
 from tests.e2e.fake_discord import FakeDiscord
 
@@ -49,14 +50,15 @@ def bot_settings_for(fake: FakeDiscord, settings: Settings, **overrides: object)
 @contextlib.asynccontextmanager
 async def running_bot(
     fake: FakeDiscord, settings: Settings, *, embedder: Embedder, extensions: Sequence[str] = INITIAL_EXTENSIONS,
-    url_guard: UrlGuard | None = None,
+    url_guard: UrlGuard | None = None, clock: Clock | None = None,
 ) -> AsyncIterator[RunningBot]:
     """Start the bot, wait until it is connected with its commands synced; close it on exit.
 
-    ``url_guard`` replaces the SSRF guard (tests pass ``tests.fakes.web_server.loopback_guard``).
+    ``url_guard`` replaces the SSRF guard (tests pass ``tests.fakes.web_server.loopback_guard``);
+    ``clock`` the scheduler's clock (``tests.fakes.clock.ManualClock``).
     """
     assert settings.discord_token is not None
-    runtime = IntelRuntime(settings, embedder=embedder, url_guard=url_guard)
+    runtime = IntelRuntime(settings, embedder=embedder, url_guard=url_guard, clock=clock)
     async with IntelBot(settings=settings, runtime=runtime, extensions=extensions) as bot:
         task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()), name="bot-under-test")
         monitor = LoopLagMonitor()

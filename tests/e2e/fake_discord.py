@@ -14,8 +14,13 @@ and ``DISCORD_GATEWAY_URL`` (= :attr:`FakeDiscord.gateway_url`).  What it fakes:
 * REST under ``/api/v10``: ``users/@me`` (401 for a wrong token), ``oauth2/applications/@me``,
   ``gateway`` and ``gateway/bot``, command sync (PUT/GET, global and per guild), interaction
   callbacks, webhook messages (``@original`` edit/get/delete, followups and their edits, JSON or
-  multipart with files), channel messages; anything else is answered 404 and kept in
+  multipart with files), channel messages; channel history (``GET /channels/{id}/messages`` with
+  ``before`` / ``after`` / ``around`` / ``limit``, see :mod:`tests.e2e.fake_history`: 403 unless the
+  bot may view the channel and read its history, 404 for a channel that does not exist, content
+  blanked without the Message Content intent); anything else is answered 404 and kept in
   :attr:`FakeDiscord.unhandled`;
+* threads and forum posts (:meth:`FakeDiscord.add_thread`), channel changes
+  (:meth:`FakeDiscord.update_channel`, :meth:`FakeDiscord.delete_channel`, sent as gateway events);
 * attachment downloads: files registered with :meth:`FakeDiscord.add_attachment` are served at
   their ``url``.
 
@@ -27,7 +32,8 @@ bytes); responses to an interaction are collected on its
     assert log.deferred
     final = await fake.wait_for_response(log, lambda response: bool(response.files))
 
-Builders for the other interaction kinds: :meth:`FakeDiscord.autocomplete`,
+Builders for the other interaction kinds: :meth:`FakeDiscord.message_command` (a message context
+menu, with ``target_id`` and ``resolved.messages``), :meth:`FakeDiscord.autocomplete`,
 :meth:`FakeDiscord.click_button`, :meth:`FakeDiscord.select_menu`, :meth:`FakeDiscord.submit_modal`
 (or the ``*_payload`` methods to send a hand-edited payload with :meth:`FakeDiscord.send_interaction`).
 """
@@ -35,6 +41,7 @@ Builders for the other interaction kinds: :meth:`FakeDiscord.autocomplete`,
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import logging
 import re
@@ -48,6 +55,7 @@ import discord
 from aiohttp import web
 
 from tests.e2e.fake_guild import (
+    CHANNEL_PUBLIC_THREAD,
     FakeChannel,
     FakeGuild,
     FakeUser,
@@ -55,6 +63,7 @@ from tests.e2e.fake_guild import (
     TestWorld,
     build_test_world,
 )
+from tests.e2e.fake_history import MESSAGE_CONTENT_INTENT, FakeHistory, history_message, without_content
 from tests.e2e.fake_records import (
     InteractionLog,
     InteractionResponse,
@@ -74,6 +83,7 @@ ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 # Application command option types, by the Python value a test passes.
 _OPTION_TYPES: dict[type, int] = {str: 3, bool: 5, int: 4, float: 10}
 _OPTION_ATTACHMENT = 11
+_OPTION_CHANNEL = 7
 
 Handler = Callable[[RecordedRequest, re.Match[str]], Awaitable[web.Response]]
 
@@ -137,6 +147,10 @@ class FakeDiscord:
         self.resume_count = 0
         # One (shard id, shard count, guild ids sent) per accepted IDENTIFY, in order.
         self.identified: list[tuple[int, int, tuple[int, ...]]] = []
+        self.history = FakeHistory()
+        self.deleted_channels: set[int] = set()
+        self.intents: int | None = None
+        """The intents of the last IDENTIFY."""
         self._attachments: dict[int, FakeAttachment] = {}
         self._original_message_ids: dict[str, int] = {}
         self._sessions: list[_GatewaySession] = []
@@ -282,6 +296,7 @@ class FakeDiscord:
 
     async def _identify(self, session: _GatewaySession, data: dict[str, Any]) -> None:
         self.identify_count += 1
+        self.intents = int(data.get("intents") or 0)
         if data.get("token") != self.token:
             await session.socket.close(code=4004, message=b"Authentication failed.")
             return
@@ -350,6 +365,75 @@ class FakeDiscord:
         log = await self.send_interaction(payload, shard_id=shard_id)
         await self.wait_for(lambda: log.callback is not None, timeout=timeout, what=f"a response to /{name}")
         return log
+
+    async def message_command(
+        self, name: str, message: dict[str, Any], *, user: FakeUser | None = None, timeout: float = 10.0,
+        guild: FakeGuild | None = None,
+    ) -> InteractionLog:
+        """Run the message context menu ``name`` on ``message`` (a history payload) as ``user``, in the
+        message's channel: type 2 with ``data.type`` 3, ``target_id`` and ``resolved.messages``."""
+        scope, command = self._find_command(name, command_type=3)
+        guild = guild or self.world.guild
+        channel = guild.channel_by_id(int(message["channel_id"]))
+        payload = self._base_interaction(2, user=user, channel=channel, guild=guild)
+        payload["data"] = {
+            "id": command["id"], "name": name, "type": 3, "target_id": message["id"],
+            "resolved": {"messages": {message["id"]: message}},
+        }
+        if scope is not None:
+            payload["data"]["guild_id"] = str(scope)
+        log = await self.send_interaction(payload)
+        await self.wait_for(lambda: log.callback is not None, timeout=timeout, what=f"a response to {name!r}")
+        return log
+
+    # ------------------------------------------------------------------ history, threads, channels
+
+    def add_history(
+        self, channel: FakeChannel, author: FakeUser, content: str, *, at: datetime.datetime,
+        message_type: int = 0, reply_to: int | None = None, guild: FakeGuild | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Add a message to ``channel``'s history, sent by ``author`` at ``at``; returns its payload."""
+        guild = guild or self.world.guild
+        return self.history.add(history_message(
+            channel_id=channel.id, guild_id=guild.id, author=author, content=content, at=at,
+            message_type=message_type, reply_to=reply_to, attachments=attachments,
+        ))
+
+    async def add_thread(
+        self, parent: FakeChannel, name: str, *, guild: FakeGuild | None = None, thread_type: int = CHANNEL_PUBLIC_THREAD,
+    ) -> FakeChannel:
+        """A thread of ``parent`` (a forum post when ``parent`` is a forum); sent as THREAD_CREATE."""
+        guild = guild or self.world.guild
+        thread = FakeChannel(self._ids.next(), name, thread_type, parent_id=parent.id, owner_id=guild.owner_id)
+        guild.threads.append(thread)
+        if self._live_sessions():
+            await self.dispatch("THREAD_CREATE", {**thread.to_payload(guild_id=guild.id), "newly_created": True})
+        return thread
+
+    async def update_channel(self, channel: FakeChannel, *, guild: FakeGuild | None = None) -> None:
+        """Replace a channel (e.g. new permission overwrites) and send CHANNEL_UPDATE."""
+        guild = guild or self.world.guild
+        guild.replace_channel(channel)
+        await self.dispatch("CHANNEL_UPDATE", channel.to_payload(guild_id=guild.id))
+
+    async def delete_channel(self, channel: FakeChannel, *, guild: FakeGuild | None = None) -> None:
+        """Delete a channel (its history goes too) and send CHANNEL_DELETE."""
+        guild = guild or self.world.guild
+        guild.channels = [item for item in guild.channels if item.id != channel.id]
+        self.history.channels.pop(channel.id, None)
+        self.deleted_channels.add(channel.id)
+        await self.dispatch("CHANNEL_DELETE", channel.to_payload(guild_id=guild.id))
+
+    def _live_sessions(self) -> list[_GatewaySession]:
+        return [session for session in self._sessions if session.ready and not session.socket.closed]
+
+    def _locate_channel(self, channel_id: int) -> tuple[FakeGuild, FakeChannel] | None:
+        for guild in self.world.guilds:
+            channel = guild.find_channel(channel_id)
+            if channel is not None:
+                return guild, channel
+        return None
 
     async def autocomplete(
         self, name: str, options: Mapping[str, Any], *, focused: str, user: FakeUser | None = None,
@@ -426,7 +510,16 @@ class FakeDiscord:
         if resolved:
             data["resolved"] = resolved
         payload["data"] = data
+        self._resolved_channel_permissions(payload, user=user or self.world.member, guild=guild)
         return payload
+
+    def _resolved_channel_permissions(self, payload: dict[str, Any], *, user: FakeUser, guild: FakeGuild | None) -> None:
+        """A resolved channel carries the invoker's permissions in it, as Discord sends them."""
+        guild = guild or self.world.guild
+        for channel_id, channel_payload in (payload["data"].get("resolved") or {}).get("channels", {}).items():
+            channel = guild.find_channel(int(channel_id))
+            if channel is not None and "member" in payload:
+                channel_payload["permissions"] = str(guild.permissions_for(guild.member(user), channel).value)
 
     def _base_interaction(
         self, interaction_type: int, *, user: FakeUser | None = None, channel: FakeChannel | None = None,
@@ -461,10 +554,10 @@ class FakeDiscord:
         )
         return payload
 
-    def _find_command(self, name: str) -> tuple[int | None, dict[str, Any]]:
+    def _find_command(self, name: str, *, command_type: int | None = None) -> tuple[int | None, dict[str, Any]]:
         for scope in sorted(self.commands, key=lambda key: key is None):
             for command in self.commands[scope]:
-                if command["name"] == name:
+                if command["name"] == name and command_type in (None, command.get("type", 1)):
                     return scope, command
         raise AssertionError(f"the bot has not synced a command named {name!r}; synced: {self._command_names()}")
 
@@ -482,6 +575,12 @@ class FakeDiscord:
                 sub_schema = next(option for option in schema if option["name"] == name).get("options") or []
                 encoded.append({"name": name, "type": option_type,
                                 "options": self._encode_options(value, sub_schema, resolved)})
+            elif isinstance(value, FakeChannel):
+                located = self._locate_channel(value.id)
+                guild = located[0] if located else self.world.guild
+                channel_payload = value.to_payload(guild_id=guild.id)
+                resolved.setdefault("channels", {})[str(value.id)] = channel_payload
+                encoded.append({"name": name, "type": _OPTION_CHANNEL, "value": str(value.id)})
             elif isinstance(value, FakeAttachment):
                 resolved.setdefault("attachments", {})[str(value.id)] = value.to_payload()
                 encoded.append({"name": name, "type": _OPTION_ATTACHMENT, "value": str(value.id)})
@@ -512,6 +611,7 @@ class FakeDiscord:
             ("POST", r"/channels/(?P<channel>\d+)/messages", self._channel_message),
             ("PATCH", r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)", self._edit_channel_message),
             ("GET", r"/channels/(?P<channel>\d+)/messages/(?P<message>\d+)", self._get_message),
+            ("GET", r"/channels/(?P<channel>\d+)/messages", self._channel_history),
         ]
         return [(method, re.compile(pattern + "$"), handler) for method, pattern, handler in table]
 
@@ -571,6 +671,7 @@ class FakeDiscord:
         for command in recorded.body or []:
             stored = {**command, "id": str(self._ids.next()), "application_id": match["app"], "version": "1"}
             stored.setdefault("type", 1)
+            stored.setdefault("description", "")  # Discord answers "" for context menus
             if scope is not None:
                 stored["guild_id"] = str(scope)
             registered.append(stored)
@@ -649,6 +750,8 @@ class FakeDiscord:
         return web.Response(status=204)
 
     async def _channel_message(self, recorded: RecordedRequest, match: re.Match[str]) -> web.Response:
+        if int(match["channel"]) in self.deleted_channels:
+            return _json_response({"message": "Unknown Channel", "code": 10003}, status=404)
         return _json_response(self._store_message(match["channel"], recorded.body or {}, recorded.files, webhook=False))
 
     async def _edit_channel_message(self, recorded: RecordedRequest, match: re.Match[str]) -> web.Response:
@@ -662,6 +765,25 @@ class FakeDiscord:
         if message is None:
             return _json_response({"message": "Unknown Message", "code": 10008}, status=404)
         return _json_response(message)
+
+    async def _channel_history(self, recorded: RecordedRequest, match: re.Match[str]) -> web.Response:
+        located = self._locate_channel(int(match["channel"]))
+        if located is None:
+            return _json_response({"message": "Unknown Channel", "code": 10003}, status=404)
+        guild, channel = located
+        allowed = guild.permissions_for(guild.member(self.world.bot_user), channel)
+        if not (allowed.view_channel and allowed.read_message_history):
+            return _json_response({"message": "Missing Access", "code": 50001}, status=403)
+        query = recorded.query
+
+        def snowflake(key: str) -> int | None:
+            return int(query[key]) if query.get(key) else None
+
+        page = self.history.page(channel.id, limit=int(query.get("limit") or 50), before=snowflake("before"),
+                                 after=snowflake("after"), around=snowflake("around"))
+        if not (self.intents or 0) & MESSAGE_CONTENT_INTENT:
+            page = [without_content(message) for message in page]
+        return _json_response(page)
 
     async def _attachment(self, request: web.Request) -> web.Response:
         attachment = self._attachments.get(int(request.match_info["attachment_id"]))

@@ -26,6 +26,8 @@ import discord
 
 __all__ = [
     "CHANNEL_CATEGORY",
+    "CHANNEL_FORUM",
+    "CHANNEL_PUBLIC_THREAD",
     "CHANNEL_TEXT",
     "FakeChannel",
     "FakeGuild",
@@ -40,6 +42,9 @@ __all__ = [
 
 CHANNEL_TEXT = 0
 CHANNEL_CATEGORY = 4
+CHANNEL_PUBLIC_THREAD = 11
+CHANNEL_FORUM = 15
+THREAD_TYPES = (10, 11, 12)
 JOINED_AT = "2026-01-01T00:00:00+00:00"
 
 
@@ -123,6 +128,8 @@ class FakeChannel:
     parent_id: int | None = None
     position: int = 0
     overwrites: tuple[PermissionOverwrite, ...] = ()
+    owner_id: int = 0
+    """A thread's creator."""
 
     def to_payload(self, *, guild_id: int | None = None) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -137,6 +144,16 @@ class FakeChannel:
         }
         if self.type == CHANNEL_TEXT:
             payload.update(topic=None, last_message_id=None, rate_limit_per_user=0)
+        if self.type == CHANNEL_FORUM:
+            payload.update(topic=None, last_message_id=None, rate_limit_per_user=0, available_tags=[],
+                           default_reaction_emoji=None, default_sort_order=None, default_forum_layout=0)
+        if self.type in THREAD_TYPES:
+            payload.pop("permission_overwrites")
+            payload.update(
+                owner_id=str(self.owner_id), last_message_id=None, rate_limit_per_user=0, message_count=0, member_count=1,
+                thread_metadata={"archived": False, "auto_archive_duration": 1440, "locked": False,
+                                 "archive_timestamp": JOINED_AT},
+            )
         if guild_id is not None:
             payload["guild_id"] = str(guild_id)
         return payload
@@ -179,6 +196,7 @@ class FakeGuild:
     roles: list[FakeRole]
     channels: list[FakeChannel]
     members: list[FakeMember]
+    threads: list[FakeChannel] = field(default_factory=list)
 
     @property
     def everyone(self) -> FakeRole:
@@ -194,7 +212,15 @@ class FakeGuild:
         return next(channel for channel in self.channels if channel.name == name)
 
     def channel_by_id(self, channel_id: int) -> FakeChannel:
-        return next(channel for channel in self.channels if channel.id == channel_id)
+        return next(channel for channel in [*self.channels, *self.threads] if channel.id == channel_id)
+
+    def find_channel(self, channel_id: int) -> FakeChannel | None:
+        """A channel or thread of this guild by id, or ``None`` (e.g. deleted)."""
+        return next((channel for channel in [*self.channels, *self.threads] if channel.id == channel_id), None)
+
+    def replace_channel(self, channel: FakeChannel) -> None:
+        """Put ``channel`` in place of the channel with its id (e.g. with new overwrites)."""
+        self.channels = [channel if item.id == channel.id else item for item in self.channels]
 
     def member(self, user: FakeUser | int) -> FakeMember:
         user_id = user if isinstance(user, int) else user.id
@@ -210,7 +236,11 @@ class FakeGuild:
         return discord.Permissions.all() if permissions.administrator else permissions
 
     def permissions_for(self, member: FakeMember, channel: FakeChannel) -> discord.Permissions:
-        """Discord's algorithm: base permissions, then @everyone, role and member overwrites."""
+        """Discord's algorithm: base permissions, then @everyone, role and member overwrites.
+
+        A thread has no overwrites of its own: its parent channel's apply."""
+        if channel.type in THREAD_TYPES and channel.parent_id is not None:
+            channel = self.channel_by_id(channel.parent_id)
         base = self.base_permissions(member)
         if base.administrator:
             return base
@@ -243,7 +273,8 @@ class FakeGuild:
             "public_updates_channel_id": None, "nsfw_level": 0, "premium_progress_bar_enabled": False,
             "unavailable": False, "member_count": len(self.members), "large": False, "joined_at": JOINED_AT,
             "roles": [role.to_payload() for role in self.roles],
-            "emojis": [], "stickers": [], "voice_states": [], "presences": [], "threads": [],
+            "emojis": [], "stickers": [], "voice_states": [], "presences": [],
+            "threads": [thread.to_payload(guild_id=self.id) for thread in self.threads],
             "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
             "members": [member.to_payload() for member in self.members],
             "channels": [channel.to_payload() for channel in self.channels],

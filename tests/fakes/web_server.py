@@ -9,6 +9,7 @@ server's port.  The default guard refuses the server, which is the point.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -137,6 +138,8 @@ class LoopbackSite:
 
     port: int
     hits: list[str] = field(default_factory=list)
+    watched_text: str = ""
+    """What ``/watched`` serves (text/plain, with an ETag of its content; If-None-Match gets a 304)."""
 
     def url(self, path: str, *, host: str = "news.test") -> str:
         return f"http://{host}:{self.port}{path}"
@@ -210,8 +213,15 @@ def _routes(site: LoopbackSite) -> list[web.RouteDef]:
 
         return handler
 
+    async def watched(request: web.Request) -> web.Response:
+        tag = f'"{hashlib.sha256(site.watched_text.encode()).hexdigest()[:16]}"'
+        if request.headers.get("If-None-Match") == tag:
+            return web.Response(status=304, headers={"ETag": tag})
+        return web.Response(body=site.watched_text.encode(), headers={"Content-Type": "text/plain", "ETag": tag})
+
     routes = [web.get(path, page_handler(path)) for path in pages]
     routes += [
+        web.get("/watched", watched),
         web.get("/redirect/{remaining}", redirect_chain),
         web.get("/redirect-to", redirect_to),
         web.get("/slow", slow),

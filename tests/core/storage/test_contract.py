@@ -44,10 +44,10 @@ async def test_migrations_are_applied_once_and_recorded(open_storage: OpenStorag
     await first.close()
     again = await open_storage()
 
-    assert version == 2
-    assert await again.backend.schema_version() == 2
+    assert version == 3
+    assert await again.backend.schema_version() == 3
     async with again.backend.reading() as db:
-        assert await db.fetchval("SELECT COUNT(*) FROM schema_migrations") == 2
+        assert await db.fetchval("SELECT COUNT(*) FROM schema_migrations") == 3
 
 
 async def test_a_transaction_that_raises_leaves_nothing_behind(storage: Storage) -> None:

@@ -1,0 +1,100 @@
+"""Scheduled digests end to end: the real bot, a hand-moved clock, restarts on the same database."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from core.embedder import Embedder
+from core.settings import Settings
+from tests.e2e.bot_runner import RunningBot, bot_settings_for, running_bot
+from tests.e2e.digest_world import human_lines, jump_links, write_channel
+from tests.e2e.fake_discord import FakeDiscord
+from tests.e2e.fake_records import RecordedRequest
+from tests.fakes.clock import ManualClock
+
+RUN_TIMEOUT = 180.0
+
+
+def _posts(fake: FakeDiscord, channel_id: int) -> Callable[[], list[RecordedRequest]]:
+    return lambda: [r for r in fake.requests if r.route == f"POST /channels/{channel_id}/messages"]
+
+
+async def _one_pass(running: RunningBot) -> None:
+    """Wait until the scheduler of a freshly started bot has looked at its due jobs once."""
+    scheduler = running.bot.runtime.scheduler
+    async with asyncio.timeout(60):
+        await scheduler.wait_for_passes(1)
+
+
+async def test_a_schedule_fires_at_its_time_and_survives_restarts_without_running_twice(
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
+) -> None:
+    fake = fake_discord
+    world = fake.world
+    general, reports = world.guild.channel("general"), world.guild.channel("reports")
+    written = write_channel(fake, general, human_lines(40), authors=[world.owner, world.member])
+    now = datetime.now(UTC).timestamp()
+    clock = ManualClock(now)
+    fire_at = math.ceil(now / 3600) * 3600 + 3600  # the next whole hour but one
+    at = datetime.fromtimestamp(fire_at, UTC).strftime("%H:%M")
+    bot_settings = bot_settings_for(fake, settings, message_content_intent=True)
+    posts = _posts(fake, reports.id)
+
+    async with running_bot(fake, bot_settings, embedder=embedder, clock=clock) as running:
+        made = await fake.run_command("digest", {"schedule": {
+            "channel": general, "post_to": reports, "every": "daily", "at": at, "timezone": "UTC"}}, user=world.admin)
+        await _one_pass(running)
+        assert posts() == []
+        await clock.set(fire_at + 1)
+        await fake.wait_for(lambda: len(posts()) == 1, timeout=RUN_TIMEOUT, what="the scheduled digest")
+
+    async with running_bot(fake, bot_settings, embedder=embedder, clock=clock) as running:  # restart, same time
+        await _one_pass(running)
+        after_restart = len(posts())
+
+    await clock.set(fire_at + 3 * 86_400 + 60)  # down for three days: missed runs
+    async with running_bot(fake, bot_settings, embedder=embedder, clock=clock) as running:
+        await fake.wait_for(lambda: len(posts()) == 2, timeout=RUN_TIMEOUT, what="the missed run")
+        await _one_pass(running)
+        listed = await fake.run_command("digest", {"schedules": {}}, user=world.admin)
+
+    assert made.ephemeral and "Schedule #1" in (made.callback.content or "")  # type: ignore[union-attr]
+    assert after_restart == 1
+    assert len(posts()) == 2
+    first = posts()[0].body
+    assert "Scheduled digest of" in first["content"] and "40 messages from 2 people" in first["content"]
+    links = jump_links("\n".join(embed["description"] for embed in first["embeds"]))
+    assert links and {message for _, _, message in links} <= {int(message["id"]) for message in written}
+    expected_next = datetime.fromtimestamp(fire_at + 4 * 86_400, UTC)
+    assert f"<t:{int(expected_next.timestamp())}:F>" in (listed.callback.content or "")  # type: ignore[union-attr]
+
+
+async def test_a_schedule_whose_channel_was_deleted_pauses_and_says_why(
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
+) -> None:
+    fake = fake_discord
+    world = fake.world
+    general, off_topic = world.guild.channel("general"), world.guild.channel("off-topic")
+    now = datetime.now(UTC).timestamp()
+    clock = ManualClock(now)
+    fire_at = math.ceil(now / 3600) * 3600 + 3600
+    at = datetime.fromtimestamp(fire_at, UTC).strftime("%H:%M")
+    async with running_bot(fake, bot_settings_for(fake, settings, message_content_intent=True), embedder=embedder,
+                           clock=clock) as running:
+        await fake.run_command("digest", {"schedule": {
+            "channel": off_topic, "post_to": general, "every": "daily", "at": at, "timezone": "UTC"}}, user=world.admin)
+        await fake.delete_channel(off_topic)
+        await fake.run_command("privacy", {"status": {}})  # answered after the bot read CHANNEL_DELETE
+        assert running.bot.get_channel(off_topic.id) is None
+        passes = running.bot.runtime.scheduler.passes
+        await clock.set(fire_at + 1)
+        async with asyncio.timeout(RUN_TIMEOUT):
+            await running.bot.runtime.scheduler.wait_for_passes(passes + 1)
+        listed = await fake.run_command("digest", {"schedules": {}}, user=world.admin)
+
+    assert listed.callback is not None
+    assert "**paused**: the channel to digest was deleted" in (listed.callback.content or "")
+    assert _posts(fake, general.id)() == []
