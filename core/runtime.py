@@ -8,6 +8,7 @@ it all, idempotently.  Both front ends (Discord and console) build one and share
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 
 from core.cache import SemanticCache
@@ -125,11 +126,12 @@ class IntelRuntime:
             owns_guild=self.settings.shards.owns if self.settings.shards is not None else None,
         )
         self.storage.subscribe(self.reports.on_change)
+        shared_tls = await self.gate.run(tls_context)  # one TLS context for every fetch (built off the loop)
         self.service = IntelService(
             settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm,
             cooldowns=UserCooldowns(), cache=self.cache, reports=self.reports, embedder=self.embedder,
             reader=SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard,
-                                              tls_context=await self.gate.run(tls_context)),
+                                              tls_context=shared_tls),
             queue=AnalysisQueue(
                 concurrency=self.settings.analysis_concurrency, max_waiting=self.settings.analysis_queue_size,
                 max_waiting_per_tenant=self.settings.analysis_queue_per_tenant,
@@ -139,11 +141,11 @@ class IntelRuntime:
             local=LocalDigester(embedder=self.embedder, gate=self.gate), llm=self.llm,
             guild_settings=self.guild_settings, privacy=self.storage.privacy,
         )
-        self.watches = self._build_watches(local_engine)
+        self.watches = self._build_watches(local_engine, shared_tls)
 
-    def _build_watches(self, engine: LocalEngine) -> WatchService:
+    def _build_watches(self, engine: LocalEngine, tls: ssl.SSLContext) -> WatchService:
         """Watched pages, checked by the scheduler through the same guarded fetcher as /autointel."""
-        fetcher = UrlFetcher.from_settings(self.settings, guard=self._url_guard)
+        fetcher = UrlFetcher.from_settings(self.settings, guard=self._url_guard, tls_context=tls)
         watches = WatchService(
             rows=self.storage.watches, fetcher=fetcher, engine=engine, clock=self.scheduler.clock,
             reader=SourceReader(fetcher=fetcher, gate=self.gate, max_chars=self.settings.max_input_chars,
