@@ -92,6 +92,34 @@ def check_can_read(channel: ReadableChannel, *, member: discord.Member, me: disc
         )
 
 
+def check_no_wider_audience(source: ReadableChannel, post_to: ReadableChannel) -> None:
+    """Refuse a schedule whose digests would reach people who cannot read the channel digested.
+
+    Compared per role (``@everyone`` included) and per member with an overwrite on ``post_to``:
+    anyone of them who sees ``post_to`` must be able to read ``source``'s history.
+    """
+    if source.id == post_to.id:
+        return
+    audience: list[discord.Role | discord.Member] = list(post_to.guild.roles)
+    overwritten = post_to.parent.overwrites if isinstance(post_to, discord.Thread) and post_to.parent else \
+        getattr(post_to, "overwrites", {})
+    audience += [target for target in overwritten if isinstance(target, discord.Member)]
+    for target in audience:
+        if _permissions(post_to, target).view_channel and not _reads_history(_permissions(source, target)):
+            raise DigestAccessError(
+                f"{post_to.mention} is visible to people who cannot read the channel to digest: "
+                "post its digests in a channel with the same or a smaller audience.",
+                who="member",
+            )
+
+
+def _permissions(channel: ReadableChannel, target: discord.Role | discord.Member) -> discord.Permissions:
+    """``target``'s permissions in ``channel``; a thread has its parent's (it has no overwrites)."""
+    if isinstance(channel, discord.Thread) and channel.parent is not None:
+        return channel.parent.permissions_for(target)
+    return channel.permissions_for(target)
+
+
 def _reads_history(permissions: discord.Permissions) -> bool:
     return permissions.view_channel and permissions.read_message_history
 
@@ -230,6 +258,7 @@ class DigestCog(commands.Cog, name="Digest"):
         if not self.bot.settings.message_content_intent:
             raise MessageContentDisabledError()
         check_can_read(channel, member=member, me=me)
+        check_no_wider_audience(channel, post_to)
         if not post_to.permissions_for(me).send_messages:
             raise DigestAccessError(f"I cannot post in {post_to.mention}: give me Send Messages there.", who="bot")
         zone, at_time, code = parse_timezone(timezone), parse_at(at), every_code(every, day=day)

@@ -103,3 +103,27 @@ async def test_a_schedule_whose_channel_was_deleted_pauses_and_says_why(
     assert listed.callback is not None
     assert "**paused**: the channel to digest was deleted" in (listed.callback.content or "")
     assert _posts(fake, general.id)() == []
+
+
+async def test_a_schedule_that_would_show_a_private_channel_to_a_wider_audience_is_refused(
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
+) -> None:
+    fake = fake_discord
+    world = fake.world
+    private, general = world.guild.channel("admin-only"), world.guild.channel("general")
+    async with running_bot(fake, bot_settings_for(fake, settings, message_content_intent=True), embedder=embedder,
+                           clock=ManualClock(datetime.now(UTC).timestamp())):
+        wider = await fake.run_command("digest", {"schedule": {
+            "channel": private, "post_to": general, "every": "daily", "at": "09:00", "timezone": "UTC"}},
+            user=world.admin)
+        same = await fake.run_command("digest", {"schedule": {
+            "channel": private, "post_to": private, "every": "daily", "at": "09:00", "timezone": "UTC"}},
+            user=world.admin)
+        narrower = await fake.run_command("digest", {"schedule": {
+            "channel": general, "post_to": private, "every": "weekly", "at": "09:00", "timezone": "UTC"}},
+            user=world.admin)
+
+    assert wider.callback is not None and wider.ephemeral
+    assert "visible to people who cannot read the channel to digest" in (wider.callback.content or "")
+    assert "Schedule #1" in (same.callback.content or "")  # type: ignore[union-attr]
+    assert "Schedule #2" in (narrower.callback.content or "")  # type: ignore[union-attr]
