@@ -59,6 +59,24 @@ async def test_a_1500_message_channel_is_digested_with_working_jump_links(
     assert len(pages) >= 15 and all(int(request.query["limit"]) <= 100 for request in pages)
 
 
+async def test_a_digest_reads_at_most_digest_max_messages_the_newest_ones(
+    fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
+) -> None:
+    fake = fake_discord
+    general = fake.world.guild.channel("general")
+    written = write_channel(fake, general, human_lines(300), authors=_people(fake))
+    bot_settings = bot_settings_for(fake, settings, message_content_intent=True, digest_max_messages=120)
+    async with running_bot(fake, bot_settings, embedder=embedder):
+        log = await fake.run_command("digest", {"now": {}}, channel=general)
+        reply = await _digest_reply(fake, log)
+
+    text = reply.text()
+    assert "120 messages from 3 people" in text
+    newest = sorted(written, key=lambda message: int(message["id"]))[-120:]
+    cited = {message for _, _, message in jump_links(text)}
+    assert cited and cited <= {int(message["id"]) for message in newest}
+
+
 async def test_refusals_for_the_member_the_bot_and_a_missing_intent(
     fake_discord: FakeDiscord, settings: Settings, embedder: Embedder
 ) -> None:
