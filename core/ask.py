@@ -23,7 +23,6 @@ from core.errors import LLMOutputError
 from core.llm import LLMBackend
 from core.llm.build import neutralise_mentions
 from core.llm.client import ChatCompletion, ChatMessage, ChatRequest
-from core.llm.prompts import estimate_tokens
 from core.llm.retry import Deadline
 from core.models import SCHEMA_VERSION
 from core.reports import Answer, ChunkHit, Citation
@@ -126,14 +125,9 @@ class LLMAnswerWriter:
         return cited_answer(extractive.question, parsed, passages, citations, model=self.model)
 
     async def _complete(self, messages: tuple[ChatMessage, ...]) -> ChatCompletion:
-        backend = self._backend
-        backend.breaker.check()
         request = ChatRequest(model=self.model, messages=messages, output_mode="json_object",
                               max_tokens=_ANSWER_MAX_TOKENS)
-        estimate = backend.prices.estimate(
-            prompt_tokens=sum(estimate_tokens(message.content) for message in messages),
-            completion_tokens=_ANSWER_MAX_TOKENS,
+        return await self._backend.complete_within_budget(
+            request, guild_id=self._guild_id, budget_usd=self._budget_usd,
+            deadline=Deadline(self._backend.settings.llm_timeout_seconds * 2),
         )
-        deadline = Deadline(backend.settings.llm_timeout_seconds * 2)
-        async with backend.ledger.reserve(self._guild_id, estimate_usd=estimate, budget_usd=self._budget_usd):
-            return await backend.complete(request, guild_id=self._guild_id, deadline=deadline)

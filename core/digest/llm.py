@@ -149,14 +149,9 @@ class LLMDigestWriter:
         return list(reversed(shown))
 
     async def _complete(self, messages: tuple[LLMMessage, ...]) -> ChatCompletion:
-        backend = self._backend
-        backend.breaker.check()
         request = ChatRequest(model=self.model, messages=messages, output_mode="json_object",
                               max_tokens=_DIGEST_MAX_TOKENS)
-        estimate = backend.prices.estimate(
-            prompt_tokens=sum(estimate_tokens(message.content) for message in messages),
-            completion_tokens=_DIGEST_MAX_TOKENS,
+        return await self._backend.complete_within_budget(
+            request, guild_id=self._guild_id, budget_usd=self._budget_usd,
+            deadline=Deadline(self._backend.settings.llm_timeout_seconds * 2),
         )
-        deadline = Deadline(backend.settings.llm_timeout_seconds * 2)
-        async with backend.ledger.reserve(self._guild_id, estimate_usd=estimate, budget_usd=self._budget_usd):
-            return await backend.complete(request, guild_id=self._guild_id, deadline=deadline)

@@ -155,6 +155,19 @@ class LLMBackend:
             _log.warning("LLM answer still invalid after repair: %s", second)
             raise LLMOutputError(str(second)) from second
 
+    async def complete_within_budget(
+        self, request: ChatRequest, *, guild_id: int, budget_usd: float, deadline: Deadline
+    ) -> ChatCompletion:
+        """One call paid from the guild's daily budget: fails fast on an open breaker, reserves the
+        call's upper cost (prompt estimate plus a full-length answer) before it, settles after it."""
+        self.breaker.check()
+        estimate = self.prices.estimate(
+            prompt_tokens=sum(estimate_tokens(message.content) for message in request.messages),
+            completion_tokens=request.max_tokens,
+        )
+        async with self.ledger.reserve(guild_id, estimate_usd=estimate, budget_usd=budget_usd):
+            return await self.complete(request, guild_id=guild_id, deadline=deadline)
+
     async def complete(self, request: ChatRequest, *, guild_id: int, deadline: Deadline) -> ChatCompletion:
         """One logical call: under the concurrency cap, through the breaker, retried within
         ``deadline``, then recorded in the ledger and the metrics.  Every LLM call goes through here."""

@@ -17,7 +17,6 @@ from core.errors import IntelError
 from core.guild_settings import GuildSettingsStore
 from core.llm.client import ChatMessage, ChatRequest
 from core.llm.engine import LLMBackend
-from core.llm.prompts import estimate_tokens
 from core.llm.retry import Deadline
 
 __all__ = ["JUDGE_SYSTEM_PROMPT", "LLMHitJudge"]
@@ -52,8 +51,6 @@ class LLMHitJudge:
 
     async def _ask(self, guild_id: int, query: str, stored: str) -> bool:
         guild = await self._guild_settings.effective(guild_id)
-        backend = self._backend
-        backend.breaker.check()
         messages = (
             ChatMessage(role="system", content=JUDGE_SYSTEM_PROMPT),
             ChatMessage(role="user", content=json.dumps(
@@ -61,12 +58,9 @@ class LLMHitJudge:
         )
         request = ChatRequest(model=guild.llm_model, messages=messages, output_mode="json_object",
                               max_tokens=_MAX_TOKENS, temperature=0.0)
-        estimate = backend.prices.estimate(
-            prompt_tokens=sum(estimate_tokens(message.content) for message in messages), completion_tokens=_MAX_TOKENS
-        )
-        deadline = Deadline(min(_DEADLINE_SECONDS, backend.settings.llm_timeout_seconds))
-        async with backend.ledger.reserve(guild_id, estimate_usd=estimate, budget_usd=guild.daily_budget_usd):
-            completion = await backend.complete(request, guild_id=guild_id, deadline=deadline)
+        deadline = Deadline(min(_DEADLINE_SECONDS, self._backend.settings.llm_timeout_seconds))
+        completion = await self._backend.complete_within_budget(
+            request, guild_id=guild_id, budget_usd=guild.daily_budget_usd, deadline=deadline)
         return _parse_verdict(completion.content)
 
 
