@@ -1,6 +1,6 @@
 """The trained hit verifier's model: a cross-encoder scoring ``[CLS] query [SEP] stored [SEP]``.
 
-The shipped model (``models/hit-verifier/``, see ``docs/verifier_model_card.md``) is a 4-layer
+The shipped model (``models/hit-verifier/``, see ``docs/verifier_model_card.md``) is a 6-layer
 MiniLM cross-encoder fine-tuned here (``training/train_verifier.py``) and exported to int8 ONNX
 (``training/export_verifier.py``).  Its ``verifier.json`` holds the model id, the sha256 of the
 weights (checked at load), the maximum sequence length and the decision thresholds chosen on a
