@@ -12,6 +12,7 @@ from core.engine.local import LocalEngine
 from core.errors import BlockedUrlError, InputError
 from core.fetch.fetcher import UrlFetcher
 from core.fetch.reader import SourceReader
+from core.fetch.transport import tls_context
 from core.gate import WorkerGate
 from core.settings import Settings
 from core.storage import Storage
@@ -48,7 +49,7 @@ async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
 
 def _service(storage: Storage, site: LoopbackSite, gate: WorkerGate, embedder: Embedder, settings: Settings,
              clock: ManualClock) -> WatchService:
-    fetcher = UrlFetcher.from_settings(settings, guard=loopback_guard(site))
+    fetcher = UrlFetcher.from_settings(settings, guard=loopback_guard(site), tls_context=tls_context())
     return WatchService(rows=storage.watches, fetcher=fetcher, clock=clock,
                         reader=SourceReader(fetcher=fetcher, gate=gate, max_chars=100_000, min_words=25),
                         engine=LocalEngine(embedder=embedder, gate=gate), max_per_guild=2, min_interval_minutes=15)
