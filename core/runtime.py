@@ -20,7 +20,6 @@ from core.digest.local import LocalDigester
 from core.embedder import Embedder, build_embedder
 from core.engine.local import LocalEngine
 from core.errors import GateClosedError
-from core.fetch.fetcher import UrlFetcher
 from core.fetch.guard import UrlGuard
 from core.fetch.reader import SourceReader
 from core.fetch.transport import tls_context
@@ -145,11 +144,10 @@ class IntelRuntime:
 
     def _build_watches(self, engine: LocalEngine, tls: ssl.SSLContext) -> WatchService:
         """Watched pages, checked by the scheduler through the same guarded fetcher as /autointel."""
-        fetcher = UrlFetcher.from_settings(self.settings, guard=self._url_guard, tls_context=tls)
+        reader = SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard, tls_context=tls)
         watches = WatchService(
-            rows=self.storage.watches, fetcher=fetcher, engine=engine, clock=self.scheduler.clock,
-            reader=SourceReader(fetcher=fetcher, gate=self.gate, max_chars=self.settings.max_input_chars,
-                                min_words=self.settings.min_input_words),
+            rows=self.storage.watches, fetcher=reader.fetcher, engine=engine, clock=self.scheduler.clock,
+            reader=reader,
             max_per_guild=self.settings.watch_max_per_guild,
             min_interval_minutes=self.settings.watch_min_interval_minutes,
         )
