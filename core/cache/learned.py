@@ -6,9 +6,12 @@ entries of a lookup (best first, already filtered to the guild and namespace) it
 1. drops candidates under the guild's cosine floor (``cache_similarity_threshold``) and candidates
    the guild marked "wrong answer" for this very query;
 2. vetoes what is certain without a model: both sides name numbers (years, versions, amounts,
-   ordinals; ``Q3`` and ``third`` are both 3) and they are not the same numbers;
+   ordinals; ``Q3`` and ``third`` are both 3) and they are not the same numbers; or both use the
+   same words with two of them trading places (``core.cache.pair_text.is_role_swap``); or they
+   differ in one place only, where one says the opposite of the other (``is_contrast``);
 3. scores the rest with the cross-encoder (:mod:`core.inference.cross_encoder`) in one batched forward
-   pass and serves the most probable candidate when its probability reaches the strictness level's
+   pass, after spelling both sides alike where they certainly agree (contractions, aliases, typos:
+   ``core.cache.pair_text.prepare_pair``), and serves the most probable candidate when its probability reaches the strictness level's
    threshold (from the model's ``verifier.json``, chosen on a QQP calibration split);
 4. reports a candidate whose probability falls in the model's judge band as *borderline*, so a guild
    that turned on LLM verification can ask the LLM (the cache does that; a failing LLM is a miss).
@@ -22,8 +25,11 @@ import logging
 import re
 from collections.abc import Collection, Sequence
 
+import numpy as np
+
 from core.cache.decision import Candidate, Decision
 from core.cache.keys import normalise_query
+from core.cache.pair_text import is_contrast, is_role_swap, prepare_pair
 from core.errors import ConfigError
 from core.inference.cross_encoder import CrossEncoder
 
@@ -78,7 +84,17 @@ class LearnedDecider:
             raise ConfigError(
                 "VERIFIER_MODEL", f"{self._model.model_dir} has no calibrated threshold for {', '.join(missing)}"
             )
-        self._model.probabilities("warm up", ["warm up the verifier"])
+        self.probabilities("warm up", ["warm up the verifier"])
+
+    def probabilities(self, query: str, stored_texts: Sequence[str]) -> np.ndarray:
+        """The model's P(same request) of ``query`` against each stored text, each pair first spelled
+        the same way where it certainly means the same (:func:`core.cache.pair_text.prepare_pair`)."""
+        known = self._model.vocabulary()
+        pairs = [prepare_pair(query, text, known=known) for text in stored_texts]
+        probabilities = self._model.pair_probabilities(pairs)
+        # spelled alike, the two are one request: certain, whatever the model makes of the pair
+        same = [normalise_query(first) == normalise_query(second) for first, second in pairs]
+        return np.where(same, np.float32(1.0), probabilities)
 
     def decide(
         self,
@@ -93,7 +109,7 @@ class LearnedDecider:
         eligible = self.eligible(query, candidates, floor=threshold, excluded=excluded)
         if not eligible:
             return Decision()
-        probabilities = self._model.probabilities(query, [candidate.text for candidate in eligible])
+        probabilities = self.probabilities(query, [candidate.text for candidate in eligible])
         best = int(probabilities.argmax())
         candidate, probability = eligible[best], float(probabilities[best])
         manifest = self._model.manifest
@@ -115,6 +131,8 @@ class LearnedDecider:
                 continue
             stored_numbers = number_values(candidate.text)
             if query_numbers and stored_numbers and query_numbers != stored_numbers:
+                continue
+            if is_role_swap(query, candidate.text) or is_contrast(query, candidate.text):
                 continue
             eligible.append(candidate)
         return eligible

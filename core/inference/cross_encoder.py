@@ -49,6 +49,7 @@ class CrossEncoder:
         self.model_dir = model_dir
         self._model = OnnxModel(model_dir, manifest_name="verifier.json", manifest_type=VerifierManifest,
                                 setting="VERIFIER_MODEL", threads=threads)
+        self._vocabulary: frozenset[str] | None = None
 
     @property
     def manifest(self) -> VerifierManifest:
@@ -58,12 +59,23 @@ class CrossEncoder:
         """Read the manifest, check the weights' sha256, open the session (blocking, idempotent)."""
         self._model.load()
 
+    def vocabulary(self) -> frozenset[str]:
+        """The whole words (lower case, letters only) the model's tokenizer knows as one token."""
+        if self._vocabulary is None:
+            _, tokenizer, _ = self._model.load()
+            self._vocabulary = frozenset(token for token in tokenizer.get_vocab() if token.isalpha())
+        return self._vocabulary
+
     def probabilities(self, query: str, stored_texts: Sequence[str]) -> np.ndarray:
         """P(same meaning) of ``query`` against each stored text, in one forward pass."""
-        if not stored_texts:
+        return self.pair_probabilities([(query, text) for text in stored_texts])
+
+    def pair_probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """P(same meaning) of each (query, stored text) pair, in one forward pass."""
+        if not pairs:
             return np.zeros(0, dtype=np.float32)
         _, tokenizer, session = self._model.load()
-        encodings = tokenizer.encode_batch([(query, text) for text in stored_texts])
+        encodings = tokenizer.encode_batch(list(pairs))
         feeds = {
             "input_ids": np.array([encoding.ids for encoding in encodings], dtype=np.int64),
             "attention_mask": np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64),

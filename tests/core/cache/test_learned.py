@@ -11,6 +11,7 @@ import pytest
 from core.cache.decision import Candidate
 from core.cache.keys import normalise_query
 from core.cache.learned import LearnedDecider, number_values
+from core.cache.pair_text import expand_contractions
 from core.errors import ConfigError
 from core.inference.cross_encoder import DEFAULT_VERIFIER_DIR, CrossEncoder
 
@@ -42,8 +43,34 @@ def test_number_values_agree_on_spellings_and_differ_on_values(first: str, secon
     assert (number_values(first) == number_values(second)) is same
 
 
-def test_a_role_swap_is_refused_and_scores_below_a_rewording(decider: LearnedDecider) -> None:
-    swapped = decider.decide("Why did Coinbase fine the SEC?", [_candidate("Why did the SEC fine Coinbase?")],
+@pytest.mark.parametrize(
+    ("text", "expanded"),
+    [
+        ("Why isn't the US in the ICC?", "Why is not the US in the ICC?"),
+        ("Won't Intel's stock recover?", "Will not Intel's stock recover?"),  # a noun's "'s" stays
+        ("what's new, and why can't I update?", "what is new, and why cannot I update?"),
+        ("They\u2019re late and we've left", "They are late and we have left"),
+        ("I'd say it's fine", "I'd say it is fine"),  # "'d" is "had" or "would": left alone
+    ],
+)
+def test_contractions_are_spelled_out_and_ambiguous_ones_kept(text: str, expanded: str) -> None:
+    assert expand_contractions(text) == expanded
+
+
+def test_a_contraction_scores_as_its_spelled_out_request(decider: LearnedDecider) -> None:
+    contracted = decider.probabilities("Why isn't Python faster than C?", ["Why is not Python faster than C?"])
+    spelled = decider.probabilities("Why is not Python faster than C?", ["Why is not Python faster than C?"])
+    assert contracted[0] == pytest.approx(spelled[0])
+
+
+def test_a_role_swap_is_vetoed_before_the_model(decider: LearnedDecider) -> None:
+    swapped = decider.decide("Why did Coinbase fine the SEC?", [_candidate("Why did the SEC fine Coinbase?", 0.99)],
+                             threshold=0.8, strictness="lenient")
+    assert swapped.served is None and swapped.probability is None  # never scored
+
+
+def test_a_passive_swap_scores_below_a_rewording(decider: LearnedDecider) -> None:
+    swapped = decider.decide("Why did Coinbase fine the SEC?", [_candidate("Why was Coinbase fined by the SEC?")],
                              threshold=0.8, strictness="lenient")
     reworded = decider.decide("What is the fastest way to learn Python?", [_candidate("How do I learn Python quickly?")],
                               threshold=0.8, strictness="lenient")

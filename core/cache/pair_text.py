@@ -1,0 +1,262 @@
+"""What the hit verifier does to a (query, stored request) pair before and instead of its model.
+
+Three rewrites make the two texts agree where they certainly mean the same, so the cross-encoder
+judges the words that matter and not their spelling:
+
+- :func:`expand_contractions`: "isn't" is "is not" (only the unambiguous contractions);
+- :func:`canonical_aliases`: "Q3" is "third quarter", "US" is "United States" (a short, certain table);
+- :func:`align_typos`: a word one side misspells (not a word the model's vocabulary knows, within one
+  or two edits of a word of the other side) takes the other side's spelling.
+
+And two vetoes that are certain without a model:
+
+- :func:`is_role_swap`: the two requests use exactly the same words, but two of them trade places
+  across the words between them ("why did Apple sue Samsung" / "why did Samsung sue Apple").  A
+  symmetric connector between them ("X and Y", "X or Y", "X vs Y") is not a swap, and neither is a
+  moved phrase ("in Python, how do I ..." / "how do I ... in Python").
+- :func:`is_contrast`: the two requests differ in one place only, and there one says the opposite
+  of the other: a negating prefix ("legal" / "illegal", "safe" / "unsafe"), or a pair of the
+  contrast table (time: this / last / next, before / after; direction: rise / fall, buy / sell, win /
+  lose, for / against; scope: one / all, person / people; comparison: more / less, best / worst).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+__all__ = ["align_typos", "canonical_aliases", "expand_contractions", "is_contrast", "is_role_swap", "prepare_pair"]
+
+# -- contractions ---------------------------------------------------------------------------------
+_IRREGULAR = {"won't": "will not", "can't": "cannot", "shan't": "shall not", "ain't": "is not"}
+_CONTRACTION = re.compile(
+    r"\b(won't|can't|shan't|ain't|\w+n't|(?:what|who|where|when|why|how|it|that|there|here|he|she)'s"
+    r"|\w+'re|\w+'ve|\w+'ll|i'm)\b",
+    re.IGNORECASE,
+)
+_SUFFIXES = (("n't", " not"), ("'s", " is"), ("'re", " are"), ("'ve", " have"), ("'ll", " will"), ("'m", " am"))
+
+
+def expand_contractions(text: str) -> str:
+    """``text`` with its unambiguous English contractions spelled out (``"Why isn't"`` -> ``"Why is not"``).
+
+    The ambiguous ones are left alone: a noun's ``'s`` (possessive or "is") and ``'d`` ("had" or "would").
+    """
+    return _CONTRACTION.sub(_expanded, text.replace("\u2019", "'"))
+
+
+def _expanded(match: re.Match[str]) -> str:
+    word = match.group(0)
+    lowered = word.casefold()
+    if lowered in _IRREGULAR:
+        expansion = _IRREGULAR[lowered]
+        return expansion.capitalize() if word[0].isupper() else expansion
+    for suffix, replacement in _SUFFIXES:
+        if lowered.endswith(suffix):
+            return word[: -len(suffix)] + replacement
+    return word
+
+
+# -- aliases --------------------------------------------------------------------------------------
+# Short forms matched case-sensitively ("US" the country, not "us"); each becomes its long form.
+_ALIASES = {
+    "US": "United States", "U.S.": "United States", "USA": "United States", "U.S.A.": "United States",
+    "UK": "United Kingdom", "U.K.": "United Kingdom", "EU": "European Union", "UN": "United Nations",
+    "NYC": "New York City", "AI": "artificial intelligence", "JS": "JavaScript", "Fed": "Federal Reserve",
+    "GDP": "gross domestic product", "WHO": "World Health Organization", "ECB": "European Central Bank",
+    "NHS": "National Health Service", "IPO": "initial public offering", "EV": "electric vehicle",
+    "EVs": "electric vehicles",
+}
+_ALIAS = re.compile(r"(?<![\w.])(" + "|".join(re.escape(short) for short in sorted(_ALIASES, key=len, reverse=True))
+                    + r")(?![\w])")
+_QUARTER_ALIAS = re.compile(r"\bQ([1-4])\b", re.IGNORECASE)
+_ORDINALS = {"1": "first", "2": "second", "3": "third", "4": "fourth"}
+
+
+def canonical_aliases(text: str) -> str:
+    """``text`` with its well-known short forms spelled out (``"Q3"`` -> ``"third quarter"``)."""
+    text = _QUARTER_ALIAS.sub(lambda match: f"{_ORDINALS[match.group(1)]} quarter", text)
+    return _ALIAS.sub(lambda match: _ALIASES[match.group(1)], text)
+
+
+# -- typos ----------------------------------------------------------------------------------------
+_LETTERS = re.compile(r"[A-Za-z]+")
+
+
+def _edits(first: str, second: str, *, limit: int) -> int:
+    """Optimal string alignment distance (a transposition is one edit), or ``limit + 1`` when over it."""
+    if abs(len(first) - len(second)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(second) + 1))
+    for i, char in enumerate(first, 1):
+        current = [i] + [0] * len(second)
+        for j, other in enumerate(second, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            if i > 1 and j > 1 and char == second[j - 2] and first[i - 2] == other:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def align_typos(query: str, stored: str, *, known: Collection[str]) -> tuple[str, str]:
+    """Give a misspelt word of either side the other side's spelling.
+
+    A word is taken for a typo when it has at least four letters, the other side lacks it, the
+    model's vocabulary does not know it (``known``: lower-case whole words) and exactly one word of
+    the other side, absent from this side, is within one edit (two for words of seven letters or
+    more).  The query is aligned first, so two unknown spellings meet at the stored one.
+    """
+    query = _aligned(query, stored, known=known)
+    return query, _aligned(stored, query, known=known)
+
+
+def _aligned(text: str, other: str, *, known: Collection[str]) -> str:
+    words = {word.casefold() for word in _LETTERS.findall(text)}
+    other_words = {word.casefold() for word in _LETTERS.findall(other)}
+    targets = [word for word in other_words - words if len(word) >= 4]
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lowered = word.casefold()
+        if len(lowered) < 4 or lowered in known or lowered in other_words:
+            return word
+        limit = 2 if len(lowered) >= 7 else 1
+        close = [target for target in targets if _edits(lowered, target, limit=limit) <= limit]
+        return close[0] if len(close) == 1 else word
+
+    return _LETTERS.sub(replace, text)
+
+
+# -- role swaps -----------------------------------------------------------------------------------
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[&/,:;]")
+_FUNCTION_WORDS = frozenset(
+    "a an the of to in on at by for from with about into onto over under is are was were be been being do does did "
+    "has have had will would can could should may might must shall i me my we our you your it its this that these "
+    "those there here what which who whom whose why how when where whether if than then so very just really please "
+    "hey bot tell know can't".split()
+)
+_SYMMETRIC = frozenset({"and", "or", "vs", "versus", "&", "/", ",", "between", "nor"})
+
+
+def is_role_swap(query: str, stored: str) -> bool:
+    """True when the two requests have exactly the same words and two runs of content words trade
+    places around something that is not a symmetric connector: ``L A M B R`` against ``L B M A R``."""
+    first, second = _TOKEN.findall(query.casefold()), _TOKEN.findall(stored.casefold())
+    if first == second or sorted(first) != sorted(second):
+        return False
+    content = [(index, word) for index, word in enumerate(first) if word not in _FUNCTION_WORDS and word not in _SYMMETRIC]
+    words = [word for _, word in content]
+    other = [word for word in second if word not in _FUNCTION_WORDS and word not in _SYMMETRIC]
+    if words == other:
+        return False  # only function words moved
+    n = len(words)
+    for i in range(n):
+        for j in range(i + 1, n):
+            for k in range(j, n):
+                for end in range(k + 1, n + 1):
+                    a, m, b = words[i:j], words[j:k], words[k:end]
+                    if a == b or words[:i] + b + m + a + words[end:] != other:
+                        continue
+                    between = first[content[j - 1][0] + 1 : content[k][0]]
+                    if between and not (any(word in _SYMMETRIC for word in between)
+                                        and all(word in _SYMMETRIC or word in _FUNCTION_WORDS for word in between)):
+                        return True
+    return False
+
+
+# -- contrasts ------------------------------------------------------------------------------------
+_CONTRAST_GROUPS = [
+    # time
+    {"this", "last", "next", "previous", "coming"}, {"before", "after", "during"}, {"yesterday", "today", "tomorrow", "tonight"},
+    {"past", "future", "current"}, {"earlier", "later"}, {"early", "late"}, {"morning", "evening", "afternoon", "night"},
+    {"weekly", "monthly", "yearly", "daily"}, {"start", "end"}, {"started", "ended"}, {"begin", "finish"},
+    {"first", "last", "final"}, {"old", "new"}, {"oldest", "newest", "latest"}, {"older", "newer"},
+    # direction and antonyms
+    {"rise", "fall", "drop"}, {"rising", "falling", "dropping", "declining"}, {"rose", "fell", "dropped"}, {"rises", "falls", "drops"},
+    {"up", "down"}, {"increase", "decrease", "cut"}, {"increasing", "decreasing"}, {"increased", "decreased"}, {"increases", "decreases"},
+    {"raise", "lower", "cut"}, {"raised", "lowered"}, {"gain", "loss", "lose"}, {"gains", "losses"}, {"gained", "lost"},
+    {"win", "lose"}, {"won", "lost"}, {"wins", "losses"}, {"winning", "losing"}, {"winner", "loser"}, {"winners", "losers"},
+    {"buy", "sell"}, {"buying", "selling"}, {"bought", "sold"}, {"buyers", "sellers"}, {"buyer", "seller"},
+    {"import", "export"}, {"imports", "exports"}, {"importing", "exporting"}, {"imported", "exported"},
+    {"profit", "loss"}, {"profits", "losses"}, {"hire", "fire"}, {"hiring", "firing", "layoffs"}, {"hired", "fired"},
+    {"open", "close", "closed"}, {"opening", "closing"}, {"opened", "closed"}, {"expand", "shrink"}, {"expanding", "shrinking"},
+    {"growing", "shrinking"}, {"grow", "shrink"}, {"growth", "decline"}, {"strong", "weak"}, {"stronger", "weaker"},
+    {"strengthen", "weaken"}, {"high", "low"}, {"higher", "lower"}, {"highest", "lowest"}, {"more", "less", "fewer"},
+    {"most", "least", "fewest"}, {"best", "worst"}, {"better", "worse"}, {"good", "bad"}, {"easy", "hard", "difficult"},
+    {"easier", "harder"}, {"easiest", "hardest"}, {"cheap", "expensive"}, {"cheaper", "pricier"}, {"cheapest", "priciest"},
+    {"fast", "slow"}, {"faster", "slower"}, {"fastest", "slowest"}, {"big", "small"}, {"bigger", "smaller"},
+    {"biggest", "smallest"}, {"largest", "smallest"}, {"larger", "smaller"}, {"rich", "poor"}, {"richest", "poorest"},
+    {"safe", "dangerous"}, {"safest", "deadliest", "dangerous"}, {"hot", "cold"}, {"hotter", "colder"}, {"warm", "cool"},
+    {"north", "south", "east", "west"}, {"northern", "southern", "eastern", "western"}, {"left", "right"},
+    {"inside", "outside"}, {"above", "below"}, {"over", "under"}, {"from", "to"}, {"into", "out"},
+    {"add", "remove", "delete"}, {"enable", "disable"}, {"install", "uninstall"}, {"upgrade", "downgrade"},
+    {"encrypt", "decrypt"}, {"encode", "decode"}, {"push", "pull"}, {"send", "receive"}, {"upload", "download"},
+    {"accept", "reject"}, {"accepted", "rejected"}, {"approve", "reject"}, {"approved", "rejected", "blocked"},
+    {"allow", "ban", "forbid"}, {"allowed", "banned"}, {"support", "oppose"}, {"supports", "opposes"},
+    {"supporters", "opponents", "critics"}, {"for", "against"}, {"pros", "cons"}, {"advantages", "disadvantages"},
+    {"benefits", "risks", "drawbacks", "downsides"}, {"positive", "negative"}, {"success", "failure"},
+    {"succeed", "fail"}, {"succeeded", "failed"}, {"true", "false"}, {"right", "wrong"}, {"agree", "disagree"},
+    {"like", "dislike", "hate"}, {"love", "hate"}, {"friend", "enemy"}, {"allies", "enemies", "rivals"},
+    {"men", "women"}, {"man", "woman"}, {"boys", "girls"}, {"male", "female"}, {"adults", "children", "kids"},
+    {"minimum", "maximum"}, {"min", "max"}, {"bull", "bear"}, {"bullish", "bearish"}, {"long", "short"},
+    {"attack", "defend"}, {"offense", "defense"}, {"offensive", "defensive"}, {"home", "away"}, {"entry", "exit"},
+    {"arrive", "leave", "depart"}, {"arrivals", "departures"}, {"join", "leave", "quit"}, {"joined", "left"},
+    {"legal", "illegal", "banned"}, {"pass", "fail"}, {"passed", "failed"}, {"majority", "minority"},
+    # scope
+    {"one", "all", "every", "each", "any", "both"}, {"person", "people"}, {"main", "all", "other"},
+    {"only", "all", "every"}, {"some", "none", "no"}, {"cause", "causes"}, {"reason", "reasons"},
+    {"always", "never", "sometimes", "often", "rarely"}, {"everyone", "nobody", "someone"},
+    # negation and modality
+    {"with", "without"}, {"ever", "never"}, {"still", "no"}, {"can", "cannot"}, {"is", "not"},
+    {"should", "shouldn"},
+]
+_CONTRASTS = frozenset(frozenset((a, b)) for group in _CONTRAST_GROUPS for a in group for b in group if a != b)
+_NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "non-", "anti")
+_PHRASES = ((re.compile(r"\bin favou?r of\b"), "for"), (re.compile(r"\bup to date\b"), "current"))
+
+
+def is_contrast(query: str, stored: str) -> bool:
+    """True when the two requests differ in one place only, and there one word says the opposite of
+    the other (a negating prefix, or a pair of the contrast table).  Any other difference is left
+    to the model."""
+    import difflib
+
+    first, second = _contrast_words(query), _contrast_words(stored)
+    differences = [op for op in difflib.SequenceMatcher(a=first, b=second, autojunk=False).get_opcodes() if op[0] != "equal"]
+    if len(differences) != 1:
+        return False
+    tag, i1, i2, j1, j2 = differences[0]
+    removed, added = first[i1:i2], second[j1:j2]
+    if tag == "replace" and len(removed) == len(added) <= 3:  # "import from" / "export to"
+        return all(_opposed(old, new) for old, new in zip(removed, added, strict=True))
+    if tag in {"insert", "delete"}:  # "is not" / "is", "no longer" / "still"
+        return (added or removed) in (["not"], ["no"], ["never"], ["no", "longer"])
+    return False
+
+
+def _contrast_words(text: str) -> list[str]:
+    lowered = expand_contractions(text).casefold()
+    for pattern, replacement in _PHRASES:
+        lowered = pattern.sub(replacement, lowered)
+    return [word for word in _TOKEN.findall(lowered) if word not in _GRAMMAR_WORDS]
+
+
+_GRAMMAR_WORDS = frozenset("a an the is are was were be been do does did".split())
+"""Left out of the comparison: "who is the richest person" / "who are the richest people" differ in one place."""
+
+
+def _opposed(first: str, second: str) -> bool:
+    if frozenset((first, second)) in _CONTRASTS:
+        return True
+    short, long = sorted((first, second), key=len)
+    return len(short) >= 3 and any(long == prefix + short for prefix in _NEGATING_PREFIXES)
+
+
+def prepare_pair(query: str, stored: str, *, known: Collection[str]) -> tuple[str, str]:
+    """Both texts as the verifier's model sees them: contractions and aliases spelled out, typos aligned."""
+    query = canonical_aliases(expand_contractions(query))
+    stored = canonical_aliases(expand_contractions(stored))
+    return align_typos(query, stored, known=known)

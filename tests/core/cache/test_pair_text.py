@@ -1,0 +1,76 @@
+"""The verifier's certain rewrites and vetoes (core.cache.pair_text), on requests of many shapes."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.cache.pair_text import align_typos, canonical_aliases, is_contrast, is_role_swap, prepare_pair
+
+KNOWN = frozenset({"who", "won", "the", "race", "in", "how", "do", "work", "capital", "of", "france", "what", "is"})
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "swap"),
+    [
+        ("Why did Nike sue Adidas?", "Why did Adidas sue Nike?", True),
+        ("When did Microsoft buy GitHub?", "When did GitHub buy Microsoft?", True),
+        ("Why did the board fire the chief executive?", "Why did the chief executive fire the board?", True),
+        ("How do I convert a list to a tuple?", "How do I convert a tuple to a list?", True),
+        ("Trains from Berlin to Munich", "Trains from Munich to Berlin", True),
+        ("Is gold more volatile than silver?", "Is silver more volatile than gold?", True),
+        # not swaps: symmetric connectors, a moved phrase, different words, the same request
+        ("Compare Rust and Go", "Compare Go and Rust", False),
+        ("Who is faster, Bolt or Lyles?", "Who is faster, Lyles or Bolt?", False),
+        ("What is the difference between TCP and UDP?", "What is the difference between UDP and TCP?", False),
+        ("On Linux, how do I list open ports?", "How do I list open ports on Linux?", False),
+        ("Why did Broadcom acquire VMware?", "Why was VMware acquired by Broadcom?", False),
+        ("Why did Nike sue Adidas?", "why did nike sue adidas", False),
+    ],
+)
+def test_a_role_swap_is_two_words_trading_places_around_a_relation(first: str, second: str, swap: bool) -> None:
+    assert is_role_swap(first, second) is swap
+    assert is_role_swap(second, first) is swap
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "contrast"),
+    [
+        ("Is the new drug legal in Japan?", "Is the new drug illegal in Japan?", True),
+        ("Why is the market open today?", "Why is the market closed today?", True),
+        ("What happened to Bitcoin last week?", "What happened to Bitcoin this week?", True),
+        ("Arguments for nuclear power", "Arguments against nuclear power", True),
+        ("Who supports the bill?", "Who opposes the bill?", True),
+        ("Who is the best goalkeeper in Serie A?", "Who are the best goalkeepers in Serie A?", False),
+        ("Who is the tallest person alive?", "Who are the tallest people alive?", True),
+        ("Why did my build fail?", "Why did my build not fail?", True),
+        ("What does Germany import from China?", "What does Germany export to China?", True),
+        # not contrasts: a synonym, an added detail, two changes
+        ("How do I learn Go fast?", "How do I learn Go quickly?", False),
+        ("Why is the euro strong?", "Why is the euro strong this year?", False),
+        ("Why did prices rise in Spain?", "Why did wages fall in Italy?", False),
+        ("Why isn't the app loading?", "Why is the app not loading?", False),
+    ],
+)
+def test_a_contrast_is_one_place_where_one_side_says_the_opposite(first: str, second: str, contrast: bool) -> None:
+    assert is_contrast(first, second) is contrast
+    assert is_contrast(second, first) is contrast
+
+
+def test_aliases_are_spelled_out_case_sensitively() -> None:
+    assert canonical_aliases("US inflation in Q3") == "United States inflation in third quarter"
+    assert canonical_aliases("Tell us what the Fed did") == "Tell us what the Federal Reserve did"
+    assert canonical_aliases("USB-C and AIDS") == "USB-C and AIDS"  # only whole short forms
+
+
+def test_an_unknown_word_takes_the_close_spelling_of_the_other_side() -> None:
+    assert align_typos("Who won the race in Monacco?", "Who won the race in Monaco?", known=KNOWN) == (
+        "Who won the race in monaco?", "Who won the race in Monaco?")
+    # a known word is never "corrected", and a far word is left alone
+    query, stored = align_typos("capital of France", "capital of Franca", known=KNOWN)
+    assert (query, stored.casefold()) == ("capital of France", "capital of france")
+    assert align_typos("How do vaccines work", "How do vectors work", known=KNOWN)[0] == "How do vaccines work"
+
+
+def test_prepare_pair_makes_certain_equivalents_identical() -> None:
+    first, second = prepare_pair("What's the capital of France?", "What is the capitl of France?", known=KNOWN)
+    assert first.casefold() == second.casefold()
