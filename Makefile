@@ -42,12 +42,13 @@ bench: install-test
 	$(PY) benchmarks/engine_bench.py
 
 # Train the cache's hit verifier from the packaged MiniLM weights, export it to int8 ONNX and choose its
-# thresholds (about 75 min on 2 cores; see docs/verifier_model_card.md).  Writes models/hit-verifier/.
+# thresholds (about 110 min on 2 cores; see docs/verifier_model_card.md).  Writes models/hit-verifier/.
 train-verifier: install-test
 	$(PIP) install --quiet -e ".[train]"
 	$(PY) training/train_verifier.py --layers 6 --lr 5e-5 --seed 21 --out training/output/verifier
 	$(PY) training/train_verifier.py --init training/output/verifier --seed 22 --lr 3e-5 --qqp-share 0.5 --out training/output/verifier-e2
-	$(PY) training/export_verifier.py --checkpoint training/output/verifier-e2 --out models/hit-verifier
+	$(PY) training/train_verifier.py --init training/output/verifier-e2 --seed 23 --lr 2e-5 --per-question 0.03 --templates 400 --word-swaps 600 --out training/output/verifier-e3
+	$(PY) training/export_verifier.py --checkpoint training/output/verifier-e3 --out models/hit-verifier
 	$(PY) training/calibrate_verifier.py --model models/hit-verifier
 
 # Export the packaged all-MiniLM-L6-v2 to the int8 ONNX embedder in models/minilm-l6-int8/ (a minute).

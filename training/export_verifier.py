@@ -28,13 +28,13 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from training.onnx_export import export_int8
+from training.onnx_export import METHODS, export_int8
 from training.qqp_splits import load_splits
 
 MAX_LENGTH = 128
 
 
-def export(checkpoint: Path, out: Path, *, fused: bool, keep: list[str]) -> None:
+def export(checkpoint: Path, out: Path, *, method: str, keep: list[str]) -> None:
     # eager attention: the pattern ONNX Runtime's transformer optimizer fuses
     model = AutoModelForSequenceClassification.from_pretrained(checkpoint, attn_implementation="eager").eval()
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
@@ -42,7 +42,7 @@ def export(checkpoint: Path, out: Path, *, fused: bool, keep: list[str]) -> None
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         int8 = Path(scratch) / "int8.onnx"
-        kept = export_int8(model, output="logits", sample=dict(sample), int8=int8, fused=fused, keep=keep,
+        kept = export_int8(model, output="logits", sample=dict(sample), int8=int8, method=method, keep=keep,
                            scratch=Path(scratch))
         payload = int8.read_bytes()
     compressed = gzip.compress(payload, compresslevel=9, mtime=0)
@@ -56,7 +56,7 @@ def export(checkpoint: Path, out: Path, *, fused: bool, keep: list[str]) -> None
         "max_length": MAX_LENGTH,
         "onnx_bytes": len(payload),
         "compressed_bytes": len(compressed),
-        "graph": "fused" if fused else "plain",
+        "method": method,
         "fp32_nodes": kept,
     }
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
@@ -87,10 +87,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, default=Path("training/output/verifier"))
     parser.add_argument("--out", type=Path, default=Path("models/hit-verifier"))
-    parser.add_argument("--plain", action="store_true", help="the traced graph without the transformer fusions")
+    parser.add_argument("--method", choices=METHODS, default="fused", help="how to quantise (training/onnx_export.py)")
     parser.add_argument("--keep", default="", help="comma-separated nodes of the fused graph left in fp32")
     args = parser.parse_args()
-    export(args.checkpoint, args.out, fused=not args.plain, keep=[name for name in args.keep.split(",") if name])
+    export(args.checkpoint, args.out, method=args.method, keep=[name for name in args.keep.split(",") if name])
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The int8 ONNX embedder against the fp32 sentence-transformers model it was exported from."""
+"""The 8-bit ONNX embedder against the fp32 sentence-transformers model it was exported from."""
 
 from __future__ import annotations
 
@@ -35,22 +35,23 @@ def test_onnx_embeddings_agree_with_the_fp32_model() -> None:
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-4)
 
 
-def test_one_word_inputs_agree_less_but_closely() -> None:
-    """Measured and documented (docs/inference.md): a one-token input has nothing to average the
-    quantisation error over; measured: "ok" 0.979, "thanks" 0.965."""
-    words = ["ok", "thanks", "inflation", "Nvidia"]
+def test_one_word_inputs_agree_too() -> None:
+    """A one-token input has nothing to average the quantisation error over; with one scale per block
+    of 32 it still agrees (measured: "ok" 0.998, "thanks" 0.998; 0.979 and 0.965 with the dynamic
+    int8 model before it)."""
+    words = ["ok", "thanks", "inflation", "Nvidia", "lol"]
     onnx = OnnxEmbedder(DEFAULT_EMBEDDER_DIR).embed(words)
     reference = SentenceTransformerEmbedder(default_embedding_model_path()).embed(words)
-    assert np.sum(onnx * reference, axis=1).min() >= 0.96
+    assert np.sum(onnx * reference, axis=1).min() >= 0.99
 
 
 def test_batched_and_single_embeddings_agree() -> None:
-    """Dynamic int8 quantisation scales activations per batch, so a sentence's vector depends a
-    little on its batch-mates (a store embeds in batches, a lookup alone)."""
+    """Activations are quantised per block of one token's values, so a sentence's vector does not
+    depend on its batch-mates (a store embeds in batches, a lookup alone)."""
     embedder = OnnxEmbedder(DEFAULT_EMBEDDER_DIR, batch_size=4)
     batched = embedder.embed(_SENTENCES)
     single = np.vstack([embedder.embed([sentence]) for sentence in _SENTENCES])
-    assert np.sum(batched * single, axis=1).min() >= 0.99
+    assert np.sum(batched * single, axis=1).min() >= 0.999
     assert embedder.embed([]).shape == (0, 384)
 
 
