@@ -8,9 +8,11 @@ entries of a lookup (best first, already filtered to the guild and namespace) it
 2. vetoes what is certain without a model: both sides name numbers (years, versions, amounts,
    ordinals; ``Q3`` and ``third`` are both 3) and they are not the same numbers; or both use the
    same words with two of them trading places (``core.cache.pair_text.is_role_swap``); or they
-   differ in one place only, where one says the opposite of the other (``is_contrast``);
+   differ in one place only, where one says the opposite of the other (``is_contrast``); both
+   judged on the pair as spelled for the model (3.), so a passive swap is a role swap;
 3. scores the rest with the cross-encoder (:mod:`core.inference.cross_encoder`) in one batched forward
-   pass, after spelling both sides alike where they certainly agree (contractions, aliases, typos:
+   pass, after spelling both sides alike where they certainly agree (contractions, aliases, passive
+   questions made active, typos:
    ``core.cache.pair_text.prepare_pair``), and serves the most probable candidate when its probability reaches the strictness level's
    threshold (from the model's ``verifier.json``, chosen on a QQP calibration split);
 4. reports a candidate whose probability falls in the model's judge band as *borderline*, so a guild
@@ -132,7 +134,8 @@ class LearnedDecider:
             stored_numbers = number_values(candidate.text)
             if query_numbers and stored_numbers and query_numbers != stored_numbers:
                 continue
-            if is_role_swap(query, candidate.text) or is_contrast(query, candidate.text):
+            prepared = prepare_pair(query, candidate.text, known=self._model.vocabulary())
+            if is_role_swap(*prepared) or is_contrast(*prepared):
                 continue
             eligible.append(candidate)
         return eligible

@@ -5,6 +5,7 @@ judges the words that matter and not their spelling:
 
 - :func:`expand_contractions`: "isn't" is "is not" (only the unambiguous contractions);
 - :func:`canonical_aliases`: "Q3" is "third quarter", "US" is "United States" (a short, certain table);
+- :func:`active_voice`: "why was VMware acquired by Broadcom" is "why did Broadcom acquire VMware";
 - :func:`align_typos`: a word one side misspells (not a word the model's vocabulary knows, within one
   or two edits of a word of the other side) takes the other side's spelling.
 
@@ -25,7 +26,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-__all__ = ["align_typos", "canonical_aliases", "expand_contractions", "is_contrast", "is_role_swap", "prepare_pair"]
+__all__ = [
+    "active_voice", "align_typos", "canonical_aliases", "expand_contractions", "is_contrast", "is_role_swap", "prepare_pair",
+]
 
 # -- contractions ---------------------------------------------------------------------------------
 _IRREGULAR = {"won't": "will not", "can't": "cannot", "shan't": "shall not", "ain't": "is not"}
@@ -77,6 +80,76 @@ def canonical_aliases(text: str) -> str:
     """``text`` with its well-known short forms spelled out (``"Q3"`` -> ``"third quarter"``)."""
     text = _QUARTER_ALIAS.sub(lambda match: f"{_ORDINALS[match.group(1)]} quarter", text)
     return _ALIAS.sub(lambda match: _ALIASES[match.group(1)], text)
+
+
+# -- passive voice --------------------------------------------------------------------------------
+# Irregular participles: participle -> (base form, simple past).  Regular ones are undone by rule.
+_IRREGULAR_VERBS = {
+    "beaten": ("beat", "beat"), "bought": ("buy", "bought"), "caught": ("catch", "caught"), "taken": ("take", "took"),
+    "given": ("give", "gave"), "written": ("write", "wrote"), "won": ("win", "won"), "built": ("build", "built"),
+    "made": ("make", "made"), "sold": ("sell", "sold"), "shot": ("shoot", "shot"), "stolen": ("steal", "stole"),
+    "chosen": ("choose", "chose"), "eaten": ("eat", "ate"), "seen": ("see", "saw"), "known": ("know", "knew"),
+    "driven": ("drive", "drove"), "broken": ("break", "broke"), "hit": ("hit", "hit"), "led": ("lead", "led"),
+    "held": ("hold", "held"), "paid": ("pay", "paid"), "sent": ("send", "sent"), "told": ("tell", "told"),
+    "thrown": ("throw", "threw"), "found": ("find", "found"), "sung": ("sing", "sang"), "drawn": ("draw", "drew"),
+    "hidden": ("hide", "hid"), "bitten": ("bite", "bit"), "forgotten": ("forget", "forgot"), "begun": ("begin", "began"),
+    "done": ("do", "did"), "got": ("get", "got"), "gotten": ("get", "got"), "kept": ("keep", "kept"),
+    "left": ("leave", "left"), "lost": ("lose", "lost"), "met": ("meet", "met"), "put": ("put", "put"),
+    "read": ("read", "read"), "run": ("run", "ran"), "said": ("say", "said"), "set": ("set", "set"),
+    "shut": ("shut", "shut"), "spent": ("spend", "spent"), "struck": ("strike", "struck"), "taught": ("teach", "taught"),
+    "brought": ("bring", "brought"), "thought": ("think", "thought"), "fought": ("fight", "fought"),
+    "sought": ("seek", "sought"), "understood": ("understand", "understood"), "overtaken": ("overtake", "overtook"),
+    "forgiven": ("forgive", "forgave"), "shaken": ("shake", "shook"), "woken": ("wake", "woke"), "worn": ("wear", "wore"),
+    "torn": ("tear", "tore"), "sworn": ("swear", "swore"), "blown": ("blow", "blew"), "grown": ("grow", "grew"),
+    "flown": ("fly", "flew"), "shown": ("show", "showed"), "ridden": ("ride", "rode"), "risen": ("rise", "rose"),
+    "spoken": ("speak", "spoke"), "frozen": ("freeze", "froze"), "fed": ("feed", "fed"), "fled": ("flee", "fled"),
+    "dealt": ("deal", "dealt"), "sunk": ("sink", "sank"), "swept": ("sweep", "swept"), "wound": ("wind", "wound"),
+}
+_PASSIVE = re.compile(
+    r"^(?P<wh>why|how|when|where|how come)\s+(?:was|were)\s+(?P<patient>.+?)\s+(?P<verb>[a-z]+)\s+by\s+(?P<agent>[^?.!]+?)"
+    r"(?P<end>\s*[?.!]*)$",
+    re.IGNORECASE,
+)
+_PASSIVE_WHO = re.compile(
+    r"^who\s+(?:was|were)\s+(?P<patient>.+?)\s+(?P<verb>[a-z]+)\s+by(?P<end>\s*[?.!]*)$", re.IGNORECASE)
+
+
+def active_voice(text: str, *, known: Collection[str]) -> str:
+    """``text`` in the active voice when it is a passive question of a common shape; else ``text``.
+
+    "Why was X acquired by Y?" -> "Why did Y acquire X?"; "Who was X designed by?" -> "Who designed X?".
+    The participle must be a verb: irregular ones from a table, regular ones ("-ed") whose base form
+    the model's vocabulary knows (``known``).
+    """
+    match = _PASSIVE.match(text.strip())
+    if match:
+        forms = _verb_forms(match["verb"].casefold(), known=known)
+        if forms:
+            return f"{match['wh']} did {match['agent'].strip()} {forms[0]} {match['patient'].strip()}{match['end'] or '?'}"
+    match = _PASSIVE_WHO.match(text.strip())
+    if match:
+        forms = _verb_forms(match["verb"].casefold(), known=known)
+        if forms:
+            return f"{text.strip()[:3]} {forms[1]} {match['patient'].strip()}{match['end'] or '?'}"
+    return text
+
+
+def _verb_forms(participle: str, *, known: Collection[str]) -> tuple[str, str] | None:
+    """(base form, simple past) of a past participle, or None when it is not one."""
+    if participle in _IRREGULAR_VERBS:
+        return _IRREGULAR_VERBS[participle]
+    if not participle.endswith("ed") or len(participle) < 5:
+        return None
+    stem = participle[:-2]
+    candidates = [participle[:-1], stem]  # "acquired" -> "acquire"; "blocked" -> "block"
+    if stem.endswith("i"):
+        candidates.append(stem[:-1] + "y")  # "denied" -> "deny"
+    if len(stem) > 2 and stem[-1] == stem[-2]:
+        candidates.append(stem[:-1])  # "banned" -> "ban"
+    for base in candidates:
+        if base in known:
+            return base, participle
+    return None
 
 
 # -- typos ----------------------------------------------------------------------------------------
@@ -256,7 +329,8 @@ def _opposed(first: str, second: str) -> bool:
 
 
 def prepare_pair(query: str, stored: str, *, known: Collection[str]) -> tuple[str, str]:
-    """Both texts as the verifier's model sees them: contractions and aliases spelled out, typos aligned."""
-    query = canonical_aliases(expand_contractions(query))
-    stored = canonical_aliases(expand_contractions(stored))
+    """Both texts as the verifier's model sees them: contractions and aliases spelled out, passive
+    questions turned active, typos aligned."""
+    query = active_voice(canonical_aliases(expand_contractions(query)), known=known)
+    stored = active_voice(canonical_aliases(expand_contractions(stored)), known=known)
     return align_typos(query, stored, known=known)

@@ -69,14 +69,19 @@ def test_a_role_swap_is_vetoed_before_the_model(decider: LearnedDecider) -> None
     assert swapped.served is None and swapped.probability is None  # never scored
 
 
-def test_a_passive_swap_scores_below_a_rewording(decider: LearnedDecider) -> None:
+def test_a_passive_swap_is_a_role_swap_and_the_same_roles_passive_are_served(decider: LearnedDecider) -> None:
     swapped = decider.decide("Why did Coinbase fine the SEC?", [_candidate("Why was Coinbase fined by the SEC?")],
-                             threshold=0.8, strictness="lenient")
-    reworded = decider.decide("What is the fastest way to learn Python?", [_candidate("How do I learn Python quickly?")],
-                              threshold=0.8, strictness="lenient")
-    assert swapped.served is None
-    assert swapped.probability is not None and reworded.probability is not None
-    assert reworded.probability - swapped.probability > 0.2
+                             threshold=0.8, strictness="strict")
+    same = decider.decide("Why did the SEC fine Coinbase?", [_candidate("Why was Coinbase fined by the SEC?")],
+                          threshold=0.8, strictness="strict")
+    assert swapped.served is None and swapped.probability is None  # vetoed: never scored
+    assert same.served is not None
+
+
+def test_a_reworded_request_scores_above_a_changed_one(decider: LearnedDecider) -> None:
+    reworded = decider.probabilities("What is the fastest way to learn Python?", ["How do I learn Python quickly?"])
+    changed = decider.probabilities("What is the fastest way to learn Python?", ["How do I uninstall Python quickly?"])
+    assert reworded[0] - changed[0] > 0.2
 
 
 def test_different_numbers_are_vetoed_before_the_model(decider: LearnedDecider) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from core.cache.pair_text import align_typos, canonical_aliases, is_contrast, is_role_swap, prepare_pair
+from core.cache.pair_text import (
+    active_voice,
+    align_typos,
+    canonical_aliases,
+    is_contrast,
+    is_role_swap,
+    prepare_pair,
+)
 
 KNOWN = frozenset({"who", "won", "the", "race", "in", "how", "do", "work", "capital", "of", "france", "what", "is"})
 
@@ -74,3 +81,19 @@ def test_an_unknown_word_takes_the_close_spelling_of_the_other_side() -> None:
 def test_prepare_pair_makes_certain_equivalents_identical() -> None:
     first, second = prepare_pair("What's the capital of France?", "What is the capitl of France?", known=KNOWN)
     assert first.casefold() == second.casefold()
+
+
+@pytest.mark.parametrize(
+    ("passive", "active"),
+    [
+        ("Why was Figma acquired by Adobe?", "Why did Adobe acquire Figma?"),
+        ("How were the Celtics beaten by the Heat?", "How did the Heat beat the Celtics?"),
+        ("Why was the visa denied by the embassy?", "Why did the embassy deny the visa?"),
+        ("Who was Dune written by?", "Who wrote Dune?"),
+        ("Why did Adobe acquire Figma?", "Why did Adobe acquire Figma?"),  # already active
+        ("Why was the meeting moved to Friday?", "Why was the meeting moved to Friday?"),  # no agent
+    ],
+)
+def test_passive_questions_are_turned_active(passive: str, active: str) -> None:
+    known = frozenset({"acquire", "deny", "move"})
+    assert active_voice(passive, known=known) == active
