@@ -118,8 +118,8 @@ def active_voice(text: str, *, known: Collection[str]) -> str:
     """``text`` in the active voice when it is a passive question of a common shape; else ``text``.
 
     "Why was X acquired by Y?" -> "Why did Y acquire X?"; "Who was X designed by?" -> "Who designed X?".
-    The participle must be a verb: irregular ones from a table, regular ones ("-ed") whose base form
-    the model's vocabulary knows (``known``).
+    The participle must be a verb: irregular ones from a table, regular ones ("-ed") undone to a base
+    form the model's vocabulary knows (``known``), else kept as they are ("did Y ejected X").
     """
     match = _PASSIVE.match(text.strip())
     if match:
@@ -149,7 +149,7 @@ def _verb_forms(participle: str, *, known: Collection[str]) -> tuple[str, str] |
     for base in candidates:
         if base in known:
             return base, participle
-    return None
+    return participle, participle  # "did Y ejected X": the role-swap veto compares stems
 
 
 # -- typos ----------------------------------------------------------------------------------------
@@ -204,20 +204,33 @@ def _aligned(text: str, other: str, *, known: Collection[str]) -> str:
 
 
 # -- role swaps -----------------------------------------------------------------------------------
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[&/,:;]")
+_TOKEN = re.compile(r"[a-z0-9]+|'s\b|[&/,:;]")  # a possessive "'s" is a word of its own: it can move
 _FUNCTION_WORDS = frozenset(
     "a an the of to in on at by for from with about into onto over under is are was were be been being do does did "
     "has have had will would can could should may might must shall i me my we our you your it its this that these "
     "those there here what which who whom whose why how when where whether if than then so very just really please "
-    "hey bot tell know can't".split()
+    "hey bot tell know 's".split()
 )
 _SYMMETRIC = frozenset({"and", "or", "vs", "versus", "&", "/", ",", "between", "nor"})
 
 
+_RELATIONS = frozenset({"to", "from", "into", "onto", "for", "of", "over", "against", "than", "by", "on", "at", "under"})
+"""Words that relate the two runs on either side of them: "a string to an int" / "an int to a string"."""
+
+
+def _stem(word: str) -> str:
+    """A crude stem for comparing two requests' words: "ejected", "eject" -> "eject"; "acquire",
+    "acquired" -> "acquir" (a passive turned active keeps its participle when the base form is unknown)."""
+    return re.sub(r"(?:ed|e|d)$", "", word) if len(word) >= 4 else word
+
+
 def is_role_swap(query: str, stored: str) -> bool:
-    """True when the two requests have exactly the same words and two runs of content words trade
-    places around something that is not a symmetric connector: ``L A M B R`` against ``L B M A R``."""
-    first, second = _TOKEN.findall(query.casefold()), _TOKEN.findall(stored.casefold())
+    """True when the two requests have the same words (up to a crude stem) and two runs of content
+    words trade places across a word that relates them: ``L A M B R`` against ``L B M A R``, where
+    ``M`` holds a content word or the words between hold a relation ("to", "from", "than"), and not
+    only symmetric connectors ("and", "or", "vs")."""
+    first = [_stem(word) for word in _TOKEN.findall(query.casefold())]
+    second = [_stem(word) for word in _TOKEN.findall(stored.casefold())]
     if first == second or sorted(first) != sorted(second):
         return False
     content = [(index, word) for index, word in enumerate(first) if word not in _FUNCTION_WORDS and word not in _SYMMETRIC]
@@ -234,8 +247,10 @@ def is_role_swap(query: str, stored: str) -> bool:
                     if a == b or words[:i] + b + m + a + words[end:] != other:
                         continue
                     between = first[content[j - 1][0] + 1 : content[k][0]]
-                    if between and not (any(word in _SYMMETRIC for word in between)
-                                        and all(word in _SYMMETRIC or word in _FUNCTION_WORDS for word in between)):
+                    if any(word in _SYMMETRIC for word in between) and all(
+                            word in _SYMMETRIC or word in _FUNCTION_WORDS for word in between):
+                        continue  # "X and Y" / "Y and X"
+                    if m or any(word in _RELATIONS for word in between):
                         return True
     return False
 

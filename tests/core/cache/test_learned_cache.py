@@ -23,7 +23,7 @@ GUILD = 4_004
 NAMESPACE = "autointel:standard:local:v1"
 # Floors at the measured figures of the shipped model at the default level (docs/verifier_model_card.md).
 # The targets are 0 wrong hits and >= 70 % of paraphrases on the fresh set: missed, and said so.
-FRESH_MAX_WRONG = 3
+FRESH_MAX_WRONG = 2
 FRESH_MIN_RECALL = 0.45
 OLD_MAX_WRONG = 0
 OLD_MIN_RECALL = 0.65

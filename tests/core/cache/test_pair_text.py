@@ -32,6 +32,10 @@ KNOWN = frozenset({"who", "won", "the", "race", "in", "how", "do", "work", "capi
         ("On Linux, how do I list open ports?", "How do I list open ports on Linux?", False),
         ("Why did Broadcom acquire VMware?", "Why was VMware acquired by Broadcom?", False),
         ("Why did Nike sue Adidas?", "why did nike sue adidas", False),
+        ("Why did Chile's miners strike against Peru?", "Why did Peru's miners strike against Chile?", True),
+        ("Why did the Lakers' coach eject the referee?", "Why did the referee ejected the Lakers' coach?", True),
+        ("Why is not my build passing?", "Why is my build not passing?", False),  # a moved "not"
+        ("What is Apple's revenue?", "What is the revenue of Apple?", False),
     ],
 )
 def test_a_role_swap_is_two_words_trading_places_around_a_relation(first: str, second: str, swap: bool) -> None:
