@@ -68,7 +68,14 @@ _ALIASES = {
     "NYC": "New York City", "AI": "artificial intelligence", "JS": "JavaScript", "Fed": "Federal Reserve",
     "GDP": "gross domestic product", "WHO": "World Health Organization", "ECB": "European Central Bank",
     "NHS": "National Health Service", "IPO": "initial public offering", "EV": "electric vehicle",
-    "EVs": "electric vehicles",
+    "EVs": "electric vehicles", "UAE": "United Arab Emirates", "IMF": "International Monetary Fund",
+    "WTO": "World Trade Organization", "SEC": "Securities and Exchange Commission",
+    "FDA": "Food and Drug Administration", "CEO": "chief executive", "CFO": "chief financial officer",
+    "LA": "Los Angeles", "SF": "San Francisco", "F1": "Formula 1", "PS5": "PlayStation 5", "PS4": "PlayStation 4",
+    "TS": "TypeScript", "k8s": "Kubernetes", "ML": "machine learning", "LLM": "large language model",
+    "LLMs": "large language models", "govt": "government", "gov't": "government", "approx.": "approximately",
+    "vs.": "versus", "vs": "versus", "w/": "with", "w/o": "without", "pls": "please", "plz": "please",
+    "thx": "thanks", "Covid": "COVID-19", "COVID": "COVID-19", "covid": "COVID-19", "COVID-19": "COVID-19",
 }
 _ALIAS = re.compile(r"(?<![\w.])(" + "|".join(re.escape(short) for short in sorted(_ALIASES, key=len, reverse=True))
                     + r")(?![\w])")
