@@ -134,7 +134,7 @@ def main() -> None:
         score = score_decisions(level, lookups, served, all_pairs=splits.all_pairs)
         print(f"  {level:<9} threshold {cut:.3f}: precision {score.precision:.3f} recall {score.recall:.3f}")
     print(f"  judge floor {judge_floor:.3f}")
-    paraphrases = sum(1 for _ in _dev_rows() if _["same_meaning"])
+    paraphrases = sum(1 for row in _dev_rows() if row["same_meaning"])
     for level, cut in thresholds.items():
         wrong = sum(1 for probability, is_wrong in dev_outcomes if is_wrong and probability >= cut)
         right = sum(1 for probability, is_wrong in dev_outcomes if not is_wrong and probability >= cut)

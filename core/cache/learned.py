@@ -92,7 +92,9 @@ class LearnedDecider:
         """The model's P(same request) of ``query`` against each stored text, each pair first spelled
         the same way where it certainly means the same (:func:`core.cache.pair_text.prepare_pair`)."""
         known = self._model.vocabulary()
-        pairs = [prepare_pair(query, text, known=known) for text in stored_texts]
+        return self._score([prepare_pair(query, text, known=known) for text in stored_texts])
+
+    def _score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         probabilities = self._model.pair_probabilities(pairs)
         # spelled alike, the two are one request: certain, whatever the model makes of the pair
         same = [normalise_query(first) == normalise_query(second) for first, second in pairs]
@@ -108,12 +110,12 @@ class LearnedDecider:
         excluded: Collection[str] = (),
     ) -> Decision:
         """``excluded``: normalised stored texts the guild marked as a wrong answer to ``query``."""
-        eligible = self.eligible(query, candidates, floor=threshold, excluded=excluded)
-        if not eligible:
+        screened = self._screen(query, candidates, floor=threshold, excluded=excluded)
+        if not screened:
             return Decision()
-        probabilities = self.probabilities(query, [candidate.text for candidate in eligible])
+        probabilities = self._score([pair for _, pair in screened])
         best = int(probabilities.argmax())
-        candidate, probability = eligible[best], float(probabilities[best])
+        candidate, probability = screened[best][0], float(probabilities[best])
         manifest = self._model.manifest
         if probability >= manifest.thresholds[strictness]:
             return Decision(served=candidate, probability=probability)
@@ -124,18 +126,25 @@ class LearnedDecider:
         self, query: str, candidates: Sequence[Candidate], *, floor: float, excluded: Collection[str]
     ) -> list[Candidate]:
         """The candidates worth scoring: over the floor, not excluded, not vetoed, at most a few."""
+        return [candidate for candidate, _ in self._screen(query, candidates, floor=floor, excluded=excluded)]
+
+    def _screen(
+        self, query: str, candidates: Sequence[Candidate], *, floor: float, excluded: Collection[str]
+    ) -> list[tuple[Candidate, tuple[str, str]]]:
+        """:meth:`eligible`, each with the pair as the model will read it (prepared once)."""
         query_numbers = number_values(query)
-        eligible: list[Candidate] = []
+        known = self._model.vocabulary()
+        screened: list[tuple[Candidate, tuple[str, str]]] = []
         for candidate in candidates:
-            if candidate.similarity < floor or len(eligible) == self._candidates_scored:
+            if candidate.similarity < floor or len(screened) == self._candidates_scored:
                 break  # best first: nothing after this one is closer
             if excluded and normalise_query(candidate.text) in excluded:
                 continue
             stored_numbers = number_values(candidate.text)
             if query_numbers and stored_numbers and query_numbers != stored_numbers:
                 continue
-            prepared = prepare_pair(query, candidate.text, known=self._model.vocabulary())
+            prepared = prepare_pair(query, candidate.text, known=known)
             if is_role_swap(*prepared) or is_contrast(*prepared):
                 continue
-            eligible.append(candidate)
-        return eligible
+            screened.append((candidate, prepared))
+        return screened

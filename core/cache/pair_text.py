@@ -23,6 +23,7 @@ And two vetoes that are certain without a model:
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Collection
 
@@ -118,7 +119,7 @@ _PASSIVE = re.compile(
     re.IGNORECASE,
 )
 _PASSIVE_WHO = re.compile(
-    r"^who\s+(?:was|were)\s+(?P<patient>.+?)\s+(?P<verb>[a-z]+)\s+by(?P<end>\s*[?.!]*)$", re.IGNORECASE)
+    r"^(?P<who>who)\s+(?:was|were)\s+(?P<patient>.+?)\s+(?P<verb>[a-z]+)\s+by(?P<end>\s*[?.!]*)$", re.IGNORECASE)
 
 
 def active_voice(text: str, *, known: Collection[str]) -> str:
@@ -137,7 +138,7 @@ def active_voice(text: str, *, known: Collection[str]) -> str:
     if match:
         forms = _verb_forms(match["verb"].casefold(), known=known)
         if forms:
-            return f"{text.strip()[:3]} {forms[1]} {match['patient'].strip()}{match['end'] or '?'}"
+            return f"{match['who']} {forms[1]} {match['patient'].strip()}{match['end'] or '?'}"
     return text
 
 
@@ -245,20 +246,21 @@ def is_role_swap(query: str, stored: str) -> bool:
     other = [word for word in second if word not in _FUNCTION_WORDS and word not in _SYMMETRIC]
     if words == other:
         return False  # only function words moved
-    n = len(words)
-    for i in range(n):
-        for j in range(i + 1, n):
-            for k in range(j, n):
-                for end in range(k + 1, n + 1):
-                    a, m, b = words[i:j], words[j:k], words[k:end]
-                    if a == b or words[:i] + b + m + a + words[end:] != other:
-                        continue
-                    between = first[content[j - 1][0] + 1 : content[k][0]]
-                    if any(word in _SYMMETRIC for word in between) and all(
-                            word in _SYMMETRIC or word in _FUNCTION_WORDS for word in between):
-                        continue  # "X and Y" / "Y and X"
-                    if m or any(word in _RELATIONS for word in between):
-                        return True
+    # L and R are the common prefix and suffix; the differing middle must be A M B against B M A
+    start = next(index for index, (mine, theirs) in enumerate(zip(words, other, strict=True)) if mine != theirs)
+    end = len(words) - next(index for index, (mine, theirs) in enumerate(zip(words[::-1], other[::-1], strict=True))
+                            if mine != theirs)
+    for j in range(start + 1, end):
+        for k in range(j, end):
+            a, m, b = words[start:j], words[j:k], words[k:end]
+            if a == b or b + m + a != other[start:end]:
+                continue
+            between = first[content[j - 1][0] + 1 : content[k][0]]
+            if any(word in _SYMMETRIC for word in between) and all(
+                    word in _SYMMETRIC or word in _FUNCTION_WORDS for word in between):
+                continue  # "X and Y" / "Y and X"
+            if m or any(word in _RELATIONS for word in between):
+                return True
     return False
 
 
@@ -305,8 +307,7 @@ _CONTRAST_GROUPS = [
     {"only", "all", "every"}, {"some", "none", "no"}, {"cause", "causes"}, {"reason", "reasons"},
     {"always", "never", "sometimes", "often", "rarely"}, {"everyone", "nobody", "someone"},
     # negation and modality
-    {"with", "without"}, {"ever", "never"}, {"still", "no"}, {"can", "cannot"}, {"is", "not"},
-    {"should", "shouldn"},
+    {"with", "without"}, {"ever", "never"}, {"still", "no"}, {"can", "cannot"},
 ]
 _CONTRASTS = frozenset(frozenset((a, b)) for group in _CONTRAST_GROUPS for a in group for b in group if a != b)
 _NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "non-", "anti")
@@ -317,8 +318,6 @@ def is_contrast(query: str, stored: str) -> bool:
     """True when the two requests differ in one place only, and there one word says the opposite of
     the other (a negating prefix, or a pair of the contrast table).  Any other difference is left
     to the model."""
-    import difflib
-
     first, second = _contrast_words(query), _contrast_words(stored)
     differences = [op for op in difflib.SequenceMatcher(a=first, b=second, autojunk=False).get_opcodes() if op[0] != "equal"]
     if len(differences) != 1:

@@ -101,3 +101,11 @@ def test_prepare_pair_makes_certain_equivalents_identical() -> None:
 def test_passive_questions_are_turned_active(passive: str, active: str) -> None:
     known = frozenset({"acquire", "deny", "move"})
     assert active_voice(passive, known=known) == active
+
+
+def test_a_long_reordered_request_is_judged_without_a_search_over_every_split() -> None:
+    """Lookups of up to 1,000 characters reach the veto: its search is over the differing middle only."""
+    words = [f"word{index}" for index in range(150)]
+    swapped = words[:10] + words[140:] + words[20:140] + words[10:20]
+    assert is_role_swap(" ".join(words), " ".join(swapped)) is True
+    assert is_role_swap(" ".join(words), " ".join(words[::-1])) is False  # reversed whole: no single swap
