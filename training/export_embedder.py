@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MAX_LENGTH = 256
 # The model id is part of every cache namespace: each way of quantising gets its own.
 MODEL_IDS = {"weight-only": "all-MiniLM-L6-v2-onnx-w8", "plain": "all-MiniLM-L6-v2-onnx-int8",
-             "fused": "all-MiniLM-L6-v2-onnx-int8-fused"}
+             "fused": "all-MiniLM-L6-v2-onnx-int8-fused", "smooth": "all-MiniLM-L6-v2-onnx-sq8"}
 
 
 def _base_model_path() -> str:
@@ -49,14 +49,18 @@ def _base_model_path() -> str:
 def export(out: Path, *, method: str, keep: list[str]) -> bytes:
     base = _base_model_path()
     # eager attention is the pattern the transformer optimizer fuses; the plain graph keeps the default
-    model = AutoModel.from_pretrained(base, **({"attn_implementation": "eager"} if method == "fused" else {})).eval()
+    fused = method in {"fused", "smooth"}
+    model = AutoModel.from_pretrained(base, **({"attn_implementation": "eager"} if fused else {})).eval()
     tokenizer = AutoTokenizer.from_pretrained(base)
     sample = tokenizer(["an example sentence"], return_tensors="pt")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         int8 = Path(scratch) / "int8.onnx"
+        calibration = [{name: np.asarray(value, dtype=np.int64)[None, :] for name, value in encoded.items()}
+                       for encoded in (tokenizer(text, truncation=True, max_length=MAX_LENGTH)
+                                       for text in calibration_sentences())] if method == "smooth" else []
         kept = export_int8(model, output="last_hidden_state", sample=dict(sample), int8=int8, method=method, keep=keep,
-                           scratch=Path(scratch))
+                           scratch=Path(scratch), calibration=calibration)
         payload = int8.read_bytes()
     compressed = gzip.compress(payload, compresslevel=9, mtime=0)
     (out / "model.onnx.gz").write_bytes(compressed)
@@ -72,6 +76,17 @@ def export(out: Path, *, method: str, keep: list[str]) -> bytes:
     return payload
 
 
+def calibration_sentences(count: int = 600) -> list[str]:
+    """The ``smooth`` method's calibration text, disjoint from the agreement set: QQP questions of the
+    calibration split, the verifier's dev-set requests, and a few one-word chat lines."""
+    rng = random.Random(3)
+    questions = rng.sample(sorted({pair.a for pair in load_splits().calibrate}), count // 2)
+    dev = [json.loads(line)["query"] for line in (ROOT / "training" / "data" / "cache_pairs_dev.jsonl").read_text().splitlines()
+           if '"query"' in line]
+    chat = ["ok", "thanks", "lol", "same here", "brb", "+1", "nice one!", "wait what", "this.", "any update?"]
+    return questions + dev[: count - len(questions)] + chat
+
+
 def agreement_sentences(count: int = 1_000) -> list[str]:
     """Up to 400 sentences from the repository's articles, QQP questions (evaluation split) for the rest."""
     rng = random.Random(7)
@@ -85,18 +100,18 @@ def agreement_sentences(count: int = 1_000) -> list[str]:
     return sentences + rng.sample(questions, count - len(sentences))
 
 
-def check_agreement(out: Path) -> None:
+def check_agreement(out: Path, *, sentences: list[str] | None = None, label: str = "agreement") -> None:
     from sentence_transformers import SentenceTransformer
 
     sys.path.insert(0, str(ROOT))
     from core.inference.embedder import OnnxEmbedder
 
-    sentences = agreement_sentences()
+    sentences = sentences or agreement_sentences()
     reference = SentenceTransformer(_base_model_path(), device="cpu").encode(
         sentences, normalize_embeddings=True, convert_to_numpy=True, batch_size=64)
     exported = OnnxEmbedder(out, threads=2).embed(sentences)
     cosines = np.sum(reference * exported, axis=1)
-    print(f"agreement on {len(sentences)} sentences: min {cosines.min():.4f}, "
+    print(f"{label} on {len(sentences)} sentences: min {cosines.min():.4f}, "
           f"1st percentile {np.percentile(cosines, 1):.4f}, mean {cosines.mean():.4f}")
 
 
@@ -111,6 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.check_only:
         export(args.out, method=args.method, keep=[name for name in args.keep.split(",") if name])
+    check_agreement(args.out, sentences=calibration_sentences(), label="agreement on the calibration text")
     check_agreement(args.out)
 
 

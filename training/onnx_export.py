@@ -1,6 +1,6 @@
 """What both export scripts share: trace a BERT model to ONNX, optionally fuse it, quantise it to int8.
 
-Three ways (``method``):
+Four ways (``method``):
 
 - ``weight-only`` (the shipped embedder): the traced graph with every weight MatMul replaced by
   ONNX Runtime's ``MatMulNBits``: 8-bit weights in blocks of 32 along the input dimension, each with
@@ -20,16 +20,26 @@ scale per tensor):
   attention, the MatMuls and the word-embedding table are quantised, minus the nodes ``keep``
   names.  Fewer, larger kernels: about twice the speed of ``plain`` on this CPU
   (``benchmarks/engine_bench.py``), at some cost in agreement with fp32 (each export script prints it).
+- ``smooth``: the fused graph made easier to quantise first (SmoothQuant, Xiao et al. 2023): for
+  each weight node fed by the residual stream or by the attention (the ``Attention`` node, the
+  attention output and the feed-forward input projections), a per-channel scale ``s`` moves the
+  activations' outlier channels into the weights: the input is multiplied by ``1/s`` (one ``Mul``
+  node) and the weight's rows by ``s``, with ``s = max|x|^0.5 / max|w|^0.5`` from calibration
+  sentences.  Then every weight is quantised as in ``fused``, except the feed-forward output
+  projections of the first :data:`SMOOTH_FP32_FFN_LAYERS` layers, which stay fp32: their input
+  (after GELU) neither smooths nor quantises well.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 
-__all__ = ["FFN_OUTPUTS", "METHODS", "PositionalOutput", "export_int8", "kept_in_fp32"]
+__all__ = ["FFN_OUTPUTS", "METHODS", "SMOOTH_FP32_FFN_LAYERS", "PositionalOutput", "export_int8", "kept_in_fp32",
+           "smooth_graph"]
 
 FFN_OUTPUTS = "ffn-outputs"
 """``keep`` value for :func:`export_int8`: every feed-forward output projection stays in fp32."""
@@ -63,17 +73,21 @@ def kept_in_fp32(fp32: Path) -> list[str]:
             if ("/output/dense/" in name and "/attention/" not in name) or "/layer.0/" in name]
 
 
-METHODS = ("weight-only", "plain", "fused")
+METHODS = ("weight-only", "plain", "fused", "smooth")
+#: ``smooth``: the feed-forward output projections of layers 0 .. this - 1 stay fp32.
+SMOOTH_FP32_FFN_LAYERS = 4
+SMOOTH_ALPHA = 0.5
 
 
 def export_int8(
     model: torch.nn.Module, *, output: str, sample: dict[str, torch.Tensor], int8: Path, method: str,
-    keep: Collection[str] = (), scratch: Path,
+    keep: Collection[str] = (), scratch: Path, calibration: Sequence[dict[str, np.ndarray]] = (),
 ) -> list[str]:
     """Trace ``model`` (its ``output`` tensor) to ONNX and quantise it into ``int8`` by ``method``.
 
-    ``keep``: for the fused graph, node names (or :data:`FFN_OUTPUTS`) that stay in fp32.  Returns
-    the names of the weight nodes left in fp32.
+    ``keep``: for the fused graph, node names (or :data:`FFN_OUTPUTS`) that stay in fp32.
+    ``calibration``: for ``smooth``, the model inputs (one sentence each) its scales are measured on.
+    Returns the names of the weight nodes left in fp32.
     """
     if method not in METHODS:
         raise ValueError(f"unknown export method {method!r}; one of {', '.join(METHODS)}")
@@ -115,9 +129,84 @@ def export_int8(
     nodes = onnx.load(str(fused_path)).graph.node
     if not any(node.op_type == "Attention" for node in nodes):
         raise RuntimeError("the transformer optimizer fused no attention: export the model with attn_implementation='eager'")
+    if method == "smooth":
+        if not calibration:
+            raise ValueError("the smooth method needs calibration inputs")
+        smoothed = scratch / "smoothed.onnx"
+        smooth_graph(fused_path, smoothed, calibration=calibration)
+        kept = [node.name for node in nodes if _is_ffn_output(node)
+                and any(f"/layer.{layer}/" in node.name for layer in range(SMOOTH_FP32_FFN_LAYERS))]
+        quantize_dynamic(str(smoothed), str(int8), weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["MatMul", "Attention"], per_channel=True, nodes_to_exclude=kept,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+        return kept
     kept = [node.name for node in nodes if node.name in keep or (
         FFN_OUTPUTS in keep and node.op_type == "MatMul" and "/output/dense/" in node.name and "/attention/" not in node.name)]
     quantize_dynamic(str(fused_path), str(int8), weight_type=QuantType.QInt8,
                      op_types_to_quantize=["MatMul", "Attention", "Gather"], per_channel=True, nodes_to_exclude=kept,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     return kept
+
+
+def _is_ffn_output(node: object) -> bool:
+    name = getattr(node, "name", "")
+    return getattr(node, "op_type", "") == "MatMul" and "/output/dense/" in name and "/attention/" not in name
+
+
+def smooth_graph(fused: Path, smoothed: Path, *, calibration: Sequence[dict[str, np.ndarray]],
+                 alpha: float = SMOOTH_ALPHA) -> None:
+    """Write ``fused`` with SmoothQuant scales folded in (see the module's ``smooth`` method).
+
+    Exact in fp32 (the product ``(x / s) (s W)`` is ``x W``); it only changes what quantisation loses.
+    """
+    import onnx
+    import onnxruntime
+    from onnx import helper, numpy_helper
+
+    graph_model = onnx.load(str(fused))
+    weights = {initializer.name: initializer for initializer in graph_model.graph.initializer}
+    targets = [node for node in graph_model.graph.node
+               if node.op_type in ("Attention", "MatMul") and node.input[1] in weights and not _is_ffn_output(node)]
+    inputs = sorted({node.input[0] for node in targets})
+    probe = onnx.load(str(fused))
+    for name in inputs:
+        probe.graph.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = onnxruntime.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    peaks: dict[str, np.ndarray] = {}
+    for feeds in calibration:
+        for name, value in zip(inputs, session.run(inputs, feeds), strict=True):
+            peak = np.abs(value.reshape(-1, value.shape[-1])).max(axis=0)
+            peaks[name] = np.maximum(peaks[name], peak) if name in peaks else peak
+    for node in targets:
+        weight = numpy_helper.to_array(weights[node.input[1]]).astype(np.float32)
+        scale = np.clip(peaks[node.input[0]] ** alpha / np.maximum(np.abs(weight).max(axis=1), 1e-5) ** (1 - alpha),
+                        1e-3, 1e3).astype(np.float32)
+        weights[node.input[1]].CopyFrom(numpy_helper.from_array(weight * scale[:, None], node.input[1]))
+        name = f"{node.name}_smooth"
+        graph_model.graph.initializer.append(numpy_helper.from_array(1.0 / scale, f"{name}_scale"))
+        graph_model.graph.node.append(helper.make_node("Mul", [node.input[0], f"{name}_scale"], [f"{name}_out"], name=name))
+        node.input[0] = f"{name}_out"
+    _sort_topologically(graph_model.graph)
+    onnx.save(graph_model, str(smoothed))
+
+
+def _sort_topologically(graph: object) -> None:
+    """Reorder ``graph.node`` so that every node comes after the nodes whose outputs it reads."""
+    nodes = list(graph.node)  # type: ignore[attr-defined]
+    ready = {value.name for value in graph.input} | {value.name for value in graph.initializer}  # type: ignore[attr-defined]
+    ordered = []
+    while nodes:
+        waiting = []
+        for node in nodes:
+            if all(not name or name in ready for name in node.input):
+                ordered.append(node)
+                ready.update(node.output)
+            else:
+                waiting.append(node)
+        if len(waiting) == len(nodes):
+            raise RuntimeError("the smoothed graph has a cycle or an input nothing produces")
+        nodes = waiting
+    del graph.node[:]  # type: ignore[attr-defined]
+    graph.node.extend(ordered)  # type: ignore[attr-defined]

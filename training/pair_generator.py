@@ -253,6 +253,39 @@ REWORDS = [
     ("help", "assist"), ("show", "display"), ("make money", "earn money"), ("job", "work"),
     ("car", "automobile"), ("movie", "film"), ("phone", "smartphone"), ("kids", "children"),
 ]
+# One word (or phrase) for another of the same meaning in a question: the positives that balance the
+# one-word near-misses (time, antonym, scope), so that the model learns *which* changed word changes
+# the request, not that any changed word does.  General English, written from the kinds of rewording
+# users make; no evaluation pair was read.
+SYNONYMS = [
+    ("fail", "collapse"), ("failed", "collapsed"), ("raise", "increase"), ("raised", "increased"), ("cut", "reduce"),
+    ("cuts", "reductions"), ("fix", "resolve"), ("fix", "solve"), ("solve", "resolve"), ("error", "bug"),
+    ("issue", "problem"), ("problems", "issues"), ("begin", "start"), ("started", "began"), ("end", "finish"),
+    ("ended", "finished"), ("buy", "purchase"), ("bought", "purchased"), ("big", "large"), ("small", "little"),
+    ("huge", "enormous"), ("fast", "quick"), ("quickly", "rapidly"), ("cheap", "inexpensive"),
+    ("expensive", "costly"), ("help", "assist"), ("show", "display"), ("find out", "learn"), ("use", "utilise"),
+    ("using", "utilising"), ("build", "construct"), ("built", "constructed"), ("choose", "pick"), ("pick", "select"),
+    ("improve", "boost"), ("grow", "expand"), ("growth", "expansion"), ("drop", "decline"), ("dropped", "declined"),
+    ("rise", "climb"), ("rose", "climbed"), ("fell", "dropped"), ("release", "launch"),
+    ("released", "launched"), ("come out", "be released"), ("costs", "expenses"), ("money", "cash"),
+    ("salary", "pay"), ("job", "position"), ("company", "firm"), ("companies", "firms"), ("business", "company"),
+    ("government", "administration"), ("law", "legislation"), ("rules", "regulations"), ("rule", "regulation"),
+    ("sue", "take to court"), ("sued", "took to court"), ("hire", "recruit"), ("hired", "recruited"),
+    ("quit", "resign"), ("kids", "children"), ("child", "kid"), ("people", "folks"), ("doctor", "physician"),
+    ("car", "vehicle"), ("cars", "vehicles"), ("film", "movie"), ("films", "movies"), ("phone", "mobile"),
+    ("laptop", "notebook computer"), ("app", "application"), ("website", "site"), ("photo", "picture"),
+    ("photos", "pictures"), ("house", "home"), ("trip", "journey"), ("answer", "reply"), ("ask", "enquire"),
+    ("explain", "describe"), ("summary", "overview"), ("summarise", "sum up"), ("rundown", "summary"),
+    ("main", "primary"), ("reason", "cause"), ("reasons", "causes"), ("effect", "impact"),
+    ("effects", "consequences"), ("affect", "impact"), ("benefits", "advantages"), ("drawbacks", "disadvantages"),
+    ("risks", "dangers"), ("healthy", "good for your health"), ("dangerous", "unsafe to use"), ("easy", "simple"),
+    ("tough", "difficult"), ("wrong", "incorrect"), ("happy", "glad"), ("sad", "unhappy"), ("angry", "upset"),
+    ("smart", "intelligent"), ("rich", "wealthy"), ("talk about", "discuss"), ("look for", "search for"),
+    ("need", "require"), ("needs", "requires"), ("allow", "permit"), ("allowed", "permitted"),
+    ("stop", "halt"), ("stopped", "halted"), ("delay", "postpone"), ("delayed", "postponed"), ("cancel", "call off"),
+    ("cancelled", "called off"), ("invented", "came up with"), ("inventor of", "person who invented"),
+    ("findings", "results"), ("way", "method"), ("ways", "methods"),
+]
 _CAPITALISED = re.compile(r"\b([A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)*)")
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b")
 
@@ -390,6 +423,22 @@ def _dense_word_swaps(questions: Sequence[str], rng: random.Random, *, per_kind:
                 yield GeneratedPair(question, changed, 0, kind)
 
 
+def _dense_synonyms(questions: Sequence[str], rng: random.Random, *, count: int) -> Iterator[GeneratedPair]:
+    """Up to ``count`` positives: a real question with one word of the :data:`SYNONYMS` table swapped."""
+    partners: dict[str, list[str]] = {}
+    for left, right in SYNONYMS:
+        partners.setdefault(left.casefold(), []).append(right)
+        partners.setdefault(right.casefold(), []).append(left)
+    words = sorted(partners, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, words)) + r")(?![\w-])", re.IGNORECASE)
+    having = [question for question in questions if pattern.search(question)]
+    for question in rng.sample(having, min(count, len(having))):
+        match = pattern.search(question)
+        assert match is not None
+        new = rng.choice(partners[match.group(1).casefold()])
+        yield GeneratedPair(question, question[: match.start()] + new + question[match.end() :], 1, "dense_synonym")
+
+
 def _two(rng: random.Random, pool: Sequence[str]) -> tuple[str, str]:
     first, second = rng.sample(list(pool), 2)
     return first, second
@@ -494,16 +543,20 @@ def _twins(pairs: Sequence[GeneratedPair], rng: random.Random) -> Iterator[Gener
 
 
 def generate_pairs(
-    real_questions: Sequence[str], *, per_question: float, templates: int, seed: int, word_swaps: int = 1500
+    real_questions: Sequence[str], *, per_question: float, templates: int, seed: int, word_swaps: int = 1500,
+    synonyms: int = 0,
 ) -> list[GeneratedPair]:
     """Perturbations of a share of ``real_questions``, up to ``word_swaps`` one-word swaps of each kind
-    (time, antonym, scope) over all of them, and ``templates`` rounds of template pairs."""
+    (time, antonym, scope) over all of them, up to ``synonyms`` one-word synonym positives, and
+    ``templates`` rounds of template pairs."""
     rng = random.Random(seed)
     pairs: list[GeneratedPair] = []
     chosen = rng.sample(list(real_questions), min(len(real_questions), int(len(real_questions) * per_question)))
     for question in chosen:
         pairs.extend(_perturbations_of_real(question, rng))
     pairs.extend(_dense_word_swaps(real_questions, rng, per_kind=word_swaps))
+    if synonyms:  # drawn after the others, so that runs without them keep their pairs
+        pairs.extend(_dense_synonyms(real_questions, random.Random(seed + 1), count=synonyms))
     for _ in range(templates):
         pairs.extend(_role_swaps(rng))
         pairs.extend(_template_pairs(rng))

@@ -50,7 +50,8 @@ def _base_model_path() -> str:
 
 
 def build_examples(
-    *, seed: int, per_question: float, templates: int, qqp_share: float = 1.0, word_swaps: int = 1500
+    *, seed: int, per_question: float, templates: int, qqp_share: float = 1.0, word_swaps: int = 1500,
+    synonyms: int = 0,
 ) -> list[tuple[str, str, int, str]]:
     splits = load_splits()
     rng = random.Random(seed)
@@ -61,7 +62,7 @@ def build_examples(
     ]
     questions = sorted({text for pair in splits.train for text in (pair.a, pair.b)})
     generated = generate_pairs(questions, per_question=per_question, templates=templates, seed=seed,
-                               word_swaps=word_swaps)
+                               word_swaps=word_swaps, synonyms=synonyms)
     examples += [(pair.a, pair.b, pair.label, pair.kind) for pair in generated]
     # the product spells contractions out before scoring (core.cache.learned.LearnedDecider.probabilities)
     examples = [(expand_contractions(a), expand_contractions(b), label, kind) for a, b, label, kind in examples]
@@ -83,7 +84,8 @@ def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     examples = build_examples(seed=args.seed, per_question=args.per_question, templates=args.templates,
-                              qqp_share=args.qqp_share, word_swaps=args.word_swaps)
+                              qqp_share=args.qqp_share, word_swaps=args.word_swaps,
+                              synonyms=args.synonyms)
     kinds: dict[str, list[int]] = {}
     for _, _, label, kind in examples:
         kinds.setdefault(kind, [0, 0])[label] += 1
@@ -150,6 +152,7 @@ def main() -> None:
     parser.add_argument("--templates", type=int, default=900)
     parser.add_argument("--qqp-share", type=float, default=1.0, help="share of the QQP train split drawn for this run")
     parser.add_argument("--word-swaps", type=int, default=1500, help="one-word swaps of each kind (time, antonym, scope)")
+    parser.add_argument("--synonyms", type=int, default=0, help="one-word synonym positives over real questions")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()

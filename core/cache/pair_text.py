@@ -1,11 +1,14 @@
 """What the hit verifier does to a (query, stored request) pair before and instead of its model.
 
-Three rewrites make the two texts agree where they certainly mean the same, so the cross-encoder
+Five rewrites make the two texts agree where they certainly mean the same, so the cross-encoder
 judges the words that matter and not their spelling:
 
 - :func:`expand_contractions`: "isn't" is "is not" (only the unambiguous contractions);
 - :func:`canonical_aliases`: "Q3" is "third quarter", "US" is "United States" (a short, certain table);
 - :func:`active_voice`: "why was VMware acquired by Broadcom" is "why did Broadcom acquire VMware";
+- :func:`canonical_question`: a fronted phrase goes to the end ("In Python, how do I ..." is "how do
+  I ... in Python"), an inverted negation is put back ("why can't I" is "why can I not", not "why
+  cannot I"), and "what caused X to V" is "why did X V";
 - :func:`align_typos`: a word one side misspells (not a word the model's vocabulary knows, within one
   or two edits of a word of the other side) takes the other side's spelling.
 
@@ -28,7 +31,7 @@ import re
 from collections.abc import Collection
 
 __all__ = [
-    "active_voice", "align_typos", "canonical_aliases", "expand_contractions", "is_contrast", "is_role_swap", "prepare_pair",
+    "active_voice", "align_typos", "canonical_aliases", "canonical_question", "expand_contractions", "is_contrast", "is_role_swap", "prepare_pair",
 ]
 
 # -- contractions ---------------------------------------------------------------------------------
@@ -158,6 +161,52 @@ def _verb_forms(participle: str, *, known: Collection[str]) -> tuple[str, str] |
         if base in known:
             return base, participle
     return participle, participle  # "did Y ejected X": the role-swap veto compares stems
+
+
+# -- question shape -------------------------------------------------------------------------------
+_PRONOUNS = "i|you|we|they|he|she|it|there"
+_AUXILIARIES = "do|does|did|is|are|was|were|can|could|will|would|should|shall|have|has|had|must|may|might"
+# "cannot I" / "is not it": a contraction spelled out in a question whose subject follows the verb.
+_INVERTED_NOT = re.compile(rf"\b(?:(?P<can>can)not|(?P<aux>{_AUXILIARIES}) not) (?P<pronoun>{_PRONOUNS})\b", re.IGNORECASE)
+_FRONTED = re.compile(
+    r"^(?P<front>(?:in|on|for|with|at|during|using|from|under|within|inside|across|among|without|via|as of|as)"
+    r"\b[^,?!.]{1,60}?),\s*(?P<rest>(?:how|what|why|when|where|who|whom|which|whose|is|are|was|were|do|does|did"
+    r"|can|could|should|would|will|has|have)\b[^?!]*?)(?P<end>\s*[?.!]*)$",
+    re.IGNORECASE,
+)
+# "What caused X to V" asks why X did V; the "to" marks where X ends, so no parser is needed.  Only
+# verbs whose "to" is followed by a verb ("what drove prices to record highs" is not "why did ...").
+_CAUSE = re.compile(
+    r"^what\s+(?P<verb>caused|causes|prompted|prompts|forced|forces)\s+(?!to\b)(?P<subject>[^?!]+?)"
+    r"\s+to\s+(?P<rest>[a-z][^?!]*?)(?P<end>\s*[?.!]*)$",
+    re.IGNORECASE,
+)
+
+
+def canonical_question(text: str) -> str:
+    """``text`` with three shapes of a question said one way.
+
+    "In Python, how do I read a CSV?" -> "how do I read a CSV in Python?" (a fronted phrase moved to
+    the end); "Why cannot I log in?" -> "Why can I not log in?" (an inverted negation put back after
+    its subject); "What caused SVB to fail?" -> "Why did SVB fail?" (and "what causes" -> "why
+    does/do").  Anything else is returned as it is.
+    """
+    text = _INVERTED_NOT.sub(
+        lambda match: f"{match['can'] or match['aux']} {match['pronoun']} not", text)
+    match = _FRONTED.match(text.strip())
+    if match:
+        rest = match["rest"]
+        text = f"{rest[0].upper()}{rest[1:]} {match['front'][0].lower()}{match['front'][1:]}{match['end'] or '?'}"
+    match = _CAUSE.match(text.strip())
+    if match:
+        subject = match["subject"]
+        if match["verb"].casefold().endswith("s") and match["verb"].casefold() != "caused":
+            plural = subject.casefold().endswith("s") and not subject.casefold().endswith("ss")
+            auxiliary = "do" if plural else "does"
+        else:
+            auxiliary = "did"
+        text = f"Why {auxiliary} {subject} {match['rest']}{match['end'] or '?'}"
+    return text
 
 
 # -- typos ----------------------------------------------------------------------------------------
@@ -351,7 +400,7 @@ def _opposed(first: str, second: str) -> bool:
 
 def prepare_pair(query: str, stored: str, *, known: Collection[str]) -> tuple[str, str]:
     """Both texts as the verifier's model sees them: contractions and aliases spelled out, passive
-    questions turned active, typos aligned."""
-    query = active_voice(canonical_aliases(expand_contractions(query)), known=known)
-    stored = active_voice(canonical_aliases(expand_contractions(stored)), known=known)
+    questions turned active, question shapes said one way, typos aligned."""
+    query = canonical_question(active_voice(canonical_aliases(expand_contractions(query)), known=known))
+    stored = canonical_question(active_voice(canonical_aliases(expand_contractions(stored)), known=known))
     return align_typos(query, stored, known=known)

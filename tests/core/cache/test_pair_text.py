@@ -8,6 +8,8 @@ from core.cache.pair_text import (
     active_voice,
     align_typos,
     canonical_aliases,
+    canonical_question,
+    expand_contractions,
     is_contrast,
     is_role_swap,
     prepare_pair,
@@ -109,3 +111,41 @@ def test_a_long_reordered_request_is_judged_without_a_search_over_every_split() 
     swapped = words[:10] + words[140:] + words[20:140] + words[10:20]
     assert is_role_swap(" ".join(words), " ".join(swapped)) is True
     assert is_role_swap(" ".join(words), " ".join(words[::-1])) is False  # reversed whole: no single swap
+
+
+@pytest.mark.parametrize(
+    ("asked", "canonical"),
+    [
+        # a fronted phrase goes to the end
+        ("In Python, how do I read a CSV file?", "How do I read a CSV file in Python?"),
+        ("For beginners, which camera is best?", "Which camera is best for beginners?"),
+        ("In 2023, who won the Super Bowl?", "Who won the Super Bowl in 2023?"),
+        ("During the pandemic, why did rents fall", "Why did rents fall during the pandemic?"),
+        # an inverted negation goes back after its subject, whichever way the contraction was written
+        ("Why can't I log into Steam?", "Why can I not log into Steam?"),
+        ("Why can I not log into Steam?", "Why can I not log into Steam?"),
+        ("Why isn't it working?", "Why is it not working?"),
+        # "what caused X to V" asks why X did V
+        ("What caused Silicon Valley Bank to fail?", "Why did Silicon Valley Bank fail?"),
+        ("What causes prices to rise?", "Why do prices rise?"),
+        ("What forced Boeing to ground the 737?", "Why did Boeing ground the 737?"),
+        # left alone: no fronted phrase, no subject after "to", a "to" that is not a verb's
+        ("How do I read a CSV file in Python?", "How do I read a CSV file in Python?"),
+        ("What caused the crash?", "What caused the crash?"),
+        ("What led to the decision to raise rates?", "What led to the decision to raise rates?"),
+        ("What drove prices to record highs?", "What drove prices to record highs?"),
+        ("Apple, Google or Microsoft: who pays more?", "Apple, Google or Microsoft: who pays more?"),
+    ],
+)
+def test_question_shapes_are_said_one_way(asked: str, canonical: str) -> None:
+    assert canonical_question(expand_contractions(asked)) == canonical
+
+
+def test_a_moved_phrase_or_a_swapped_cause_is_still_judged_by_the_vetoes() -> None:
+    """The rewrite brings paraphrases together; it must not hide a swap or a contrast from the vetoes."""
+    swapped = prepare_pair("What caused Japan to beat Germany?", "Why did Germany beat Japan?", known=KNOWN)
+    assert is_role_swap(*swapped)
+    opposite = prepare_pair("What caused prices to rise?", "Why did prices fall?", known=KNOWN)
+    assert is_contrast(*opposite)
+    same = prepare_pair("In Python, how do I read a CSV file?", "how do I read a CSV file in Python", known=KNOWN)
+    assert same[0].casefold().rstrip("?") == same[1].casefold().rstrip("?")
