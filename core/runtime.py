@@ -126,15 +126,17 @@ class IntelRuntime:
         )
         self.storage.subscribe(self.reports.on_change)
         shared_tls = await self.gate.run(tls_context)  # one TLS context for every fetch (built off the loop)
+        # one line for every analysis this process runs: users' requests and watched pages alike
+        self.queue = AnalysisQueue(
+            concurrency=self.settings.analysis_concurrency, max_waiting=self.settings.analysis_queue_size,
+            max_waiting_per_tenant=self.settings.analysis_queue_per_tenant,
+        )
         self.service = IntelService(
             settings=self.settings, guild_settings=self.guild_settings, local_engine=local_engine, llm=self.llm,
             cooldowns=UserCooldowns(), cache=self.cache, reports=self.reports, embedder=self.embedder,
             reader=SourceReader.from_settings(self.settings, gate=self.gate, guard=self._url_guard,
                                               tls_context=shared_tls),
-            queue=AnalysisQueue(
-                concurrency=self.settings.analysis_concurrency, max_waiting=self.settings.analysis_queue_size,
-                max_waiting_per_tenant=self.settings.analysis_queue_per_tenant,
-            ),
+            queue=self.queue,
         )
         self.digests = DigestService(
             local=LocalDigester(embedder=self.embedder, gate=self.gate), llm=self.llm,
@@ -149,7 +151,7 @@ class IntelRuntime:
             rows=self.storage.watches, fetcher=reader.fetcher, engine=engine, clock=self.scheduler.clock,
             reader=reader,
             max_per_guild=self.settings.watch_max_per_guild,
-            min_interval_minutes=self.settings.watch_min_interval_minutes,
+            min_interval_minutes=self.settings.watch_min_interval_minutes, queue=self.queue,
         )
         self.scheduler.add_jobs(watches.run_due)
         return watches

@@ -9,8 +9,10 @@ than every ``WATCH_MIN_INTERVAL_MINUTES``), and runs the due ones as a job of th
    conditionally (``If-None-Match`` / ``If-Modified-Since``): a 304 costs no download;
 3. extracts the main text and compares its hash with the last one: the same text (an advert or a
    timestamp changed around it) is no change;
-4. on a change, analyses the page with the local engine and posts what changed: new and dropped
-   key insights and claims, next to the fresh report.  The first check only takes the baseline.
+4. on a change, analyses the page with the local engine, in the guild's turn of the same analysis
+   queue as users' requests (so watches never exceed ``ANALYSIS_CONCURRENCY`` and share it fairly;
+   a full queue means "look again in five minutes", not a failure), and posts what changed: new and
+   dropped key insights and claims, next to the fresh report.  The first check only takes the baseline.
 
 A failing fetch backs off: the interval doubles with each failure in a row (at most 24 hours), and
 the error is kept for ``/watch list``.
@@ -26,11 +28,12 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from core.engine import AnalysisEngine
-from core.errors import FetchError, InputError, IntelError
+from core.errors import BusyError, FetchError, InputError, IntelError
 from core.fetch.fetcher import FetchedBody, UrlFetcher
 from core.fetch.reader import SourceReader
-from core.models import IntelReport
+from core.models import IntelReport, SourceDocument
 from core.progress import ignore_progress
+from core.queue import AnalysisQueue
 from core.schedules import Clock, JobAccessLostError
 from core.storage.server_rows import NewWatch, WatchResult, WatchRow, WatchRows
 from core.tenants import require_tenant
@@ -38,6 +41,9 @@ from core.tenants import require_tenant
 __all__ = ["MAX_BACKOFF_SECONDS", "WatchChange", "WatchPoster", "WatchService", "WatchSnapshot"]
 
 _log = logging.getLogger(__name__)
+
+#: A watch that found the analysis queue full is checked again this soon (or at its interval if sooner).
+BUSY_RETRY_SECONDS = 300
 
 MAX_BACKOFF_SECONDS = 24 * 3600
 
@@ -75,9 +81,10 @@ class WatchService:
 
     def __init__(
         self, *, rows: WatchRows, fetcher: UrlFetcher, reader: SourceReader, engine: AnalysisEngine, clock: Clock,
-        max_per_guild: int, min_interval_minutes: int,
+        max_per_guild: int, min_interval_minutes: int, queue: AnalysisQueue | None = None,
     ) -> None:
         self._rows = rows
+        self._queue = queue
         self._fetcher = fetcher
         self._reader = reader
         self._engine = engine
@@ -128,6 +135,13 @@ class WatchService:
             result = WatchResult(next_check_at=now + delay, checked_at=now, etag=watch.etag,
                                  last_modified=watch.last_modified, text_hash=watch.text_hash,
                                  snapshot=watch.snapshot, failures=failures, last_error=str(error)[:300])
+        except BusyError:
+            # the analysis queue is full of users' requests: they go first; look again soon, not a failure
+            retry = min(BUSY_RETRY_SECONDS, watch.every_minutes * 60)
+            _log.info("watch %d: the analysis queue is full; checked again in %d s", watch.watch_id, retry)
+            result = WatchResult(next_check_at=now + retry, checked_at=now,
+                                 etag=watch.etag, last_modified=watch.last_modified, text_hash=watch.text_hash,
+                                 snapshot=watch.snapshot, failures=watch.failures, last_error=watch.last_error)
         except IntelError:
             _log.exception("watch %d failed", watch.watch_id)
             return
@@ -145,12 +159,23 @@ class WatchService:
         text_hash = hashlib.sha256(" ".join(document.text.split()).encode("utf-8")).hexdigest()
         if text_hash == watch.text_hash:
             return unchanged
-        report = await self._engine.analyse([document], depth="standard", progress=ignore_progress)
+        report = await self._analyse(watch.guild_id, document)
         snapshot = WatchSnapshot.of(report)
         if watch.snapshot is not None and self.poster is not None:
             await self.poster.post_change(watch, _changes(watch.url, WatchSnapshot.model_validate(json.loads(watch.snapshot)),
                                                           snapshot, report))
         return unchanged.model_copy(update={"text_hash": text_hash, "snapshot": snapshot.model_dump_json()})
+
+
+    async def _analyse(self, guild_id: int, document: SourceDocument) -> IntelReport:
+        """The local engine's report, in the guild's turn of the analysis queue (when there is one),
+        so watches count against the same concurrency as users' requests and share it fairly."""
+        if self._queue is None:
+            return await self._engine.analyse([document], depth="standard", progress=ignore_progress)
+        ticket = self._queue.enter(require_tenant(guild_id))  # BusyError when the line is full
+        await ticket.wait()
+        async with ticket:
+            return await self._engine.analyse([document], depth="standard", progress=ignore_progress)
 
 
 def _changes(url: str, before: WatchSnapshot, after: WatchSnapshot, report: IntelReport) -> WatchChange:

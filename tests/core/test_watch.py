@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from core.fetch.fetcher import UrlFetcher
 from core.fetch.reader import SourceReader
 from core.fetch.transport import tls_context
 from core.gate import WorkerGate
+from core.queue import AnalysisQueue, QueueTicket
 from core.settings import Settings
 from core.storage import Storage
 from core.storage.server_rows import WatchRow
@@ -48,11 +50,12 @@ async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
 
 
 def _service(storage: Storage, site: LoopbackSite, gate: WorkerGate, embedder: Embedder, settings: Settings,
-             clock: ManualClock) -> WatchService:
+             clock: ManualClock, queue: AnalysisQueue | None = None) -> WatchService:
     fetcher = UrlFetcher.from_settings(settings, guard=loopback_guard(site), tls_context=tls_context())
     return WatchService(rows=storage.watches, fetcher=fetcher, clock=clock,
                         reader=SourceReader(fetcher=fetcher, gate=gate, max_chars=100_000, min_words=25),
-                        engine=LocalEngine(embedder=embedder, gate=gate), max_per_guild=2, min_interval_minutes=15)
+                        engine=LocalEngine(embedder=embedder, gate=gate), max_per_guild=2, min_interval_minutes=15,
+                        queue=queue)
 
 
 async def test_changes_are_posted_once_and_unchanged_pages_cost_a_304(
@@ -104,3 +107,61 @@ async def test_private_addresses_and_too_many_watches_are_refused(
         await watches.add(guild_id=1, url=web_server.url("/watched"), every_minutes=15, post_channel_id=2, created_by=3)
     with pytest.raises(InputError, match="the most"):
         await watches.add(guild_id=1, url=web_server.url("/watched"), every_minutes=15, post_channel_id=2, created_by=3)
+
+
+async def test_a_watch_waits_for_its_turn_in_the_analysis_queue(
+    storage: Storage, web_server: LoopbackSite, gate: WorkerGate, embedder: Embedder, settings: Settings
+) -> None:
+    """A watched page is analysed in its guild's turn: with the only slot taken by a user's request,
+    the check waits, and runs as soon as the slot is free."""
+    clock = ManualClock(START)
+    watches, queue, users_request = await _watch_behind_a_users_request(
+        storage, web_server, gate, embedder, settings, clock, max_waiting=5)
+
+    check = asyncio.create_task(watches.run_due(clock.now()))
+    for _ in range(500):
+        if queue.stats().waiting:
+            break
+        await asyncio.sleep(0.01)
+    [waiting_row] = await watches.for_guild(1)
+    assert queue.stats().waiting == 1 and not check.done() and waiting_row.snapshot is None
+
+    users_request.release()
+    assert await asyncio.wait_for(check, timeout=60) == START + 900
+    [row] = await watches.for_guild(1)
+    assert row.snapshot is not None and row.failures == 0
+    assert queue.stats().running == 0
+
+
+async def test_a_full_queue_puts_a_watch_off_without_counting_a_failure(
+    storage: Storage, web_server: LoopbackSite, gate: WorkerGate, embedder: Embedder, settings: Settings
+) -> None:
+    clock = ManualClock(START)
+    watches, _, users_request = await _watch_behind_a_users_request(
+        storage, web_server, gate, embedder, settings, clock, max_waiting=0)
+
+    next_due = await watches.run_due(clock.now())
+    [row] = await watches.for_guild(1)
+
+    assert next_due == START + 300  # looked at again in five minutes, not at the 15-minute interval
+    assert row.failures == 0 and row.last_error is None and row.snapshot is None
+    users_request.release()
+    await clock.advance(301)
+    await watches.run_due(clock.now())
+    [row] = await watches.for_guild(1)
+    assert row.snapshot is not None
+
+
+async def _watch_behind_a_users_request(
+    storage: Storage, site: LoopbackSite, gate: WorkerGate, embedder: Embedder, settings: Settings,
+    clock: ManualClock, *, max_waiting: int,
+) -> tuple[WatchService, AnalysisQueue, QueueTicket]:
+    """A due watch of guild 1, and a queue of one slot that another guild's request holds."""
+    queue = AnalysisQueue(concurrency=1, max_waiting=max_waiting, max_waiting_per_tenant=max_waiting)
+    watches = _service(storage, site, gate, embedder, settings, clock, queue)
+    watches.poster = Poster()
+    site.watched_text = FERRY_TEXT
+    await watches.add(guild_id=1, url=site.url("/watched"), every_minutes=15, post_channel_id=2, created_by=3)
+    users_request = queue.enter(7)
+    await users_request.wait()
+    return watches, queue, users_request
