@@ -349,6 +349,11 @@ class DigestCog(commands.Cog, name="Digest"):
             raise JobAccessLostError(f"the bot lost access to {source.mention} (View Channel, Read Message History)")
         if not post.permissions_for(guild.me).send_messages:
             raise JobAccessLostError(f"the bot may not post in {post.mention} (Send Messages)")
+        try:  # checked at every run, not only at creation: permissions change
+            check_no_wider_audience(source, post)
+        except DigestAccessError as exc:
+            raise JobAccessLostError(
+                f"{post.mention} is now visible to people who cannot read {source.mention}") from exc
         return source, post
 
 
