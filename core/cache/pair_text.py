@@ -80,6 +80,26 @@ _ALIASES = {
     "LLMs": "large language models", "govt": "government", "gov't": "government", "approx.": "approximately",
     "vs.": "versus", "vs": "versus", "w/": "with", "w/o": "without", "pls": "please", "plz": "please",
     "thx": "thanks", "Covid": "COVID-19", "COVID": "COVID-19", "covid": "COVID-19", "COVID-19": "COVID-19",
+    # places, offices and institutions
+    "NY": "New York", "NZ": "New Zealand", "HK": "Hong Kong", "POTUS": "president of the United States",
+    "SCOTUS": "Supreme Court", "GOP": "Republican Party", "MP": "member of parliament", "MPs": "members of parliament",
+    "CTO": "chief technology officer", "COO": "chief operating officer", "VP": "vice president",
+    "HR": "human resources", "R&D": "research and development", "M&A": "mergers and acquisitions",
+    "WW2": "World War II", "WWII": "World War II", "WW1": "World War I", "WWI": "World War I",
+    # economics and computing
+    "CPI": "consumer price index", "ETF": "exchange-traded fund", "ETFs": "exchange-traded funds",
+    "VAT": "value added tax", "YoY": "year over year", "YTD": "year to date", "OS": "operating system",
+    "DB": "database", "repo": "repository", "repos": "repositories", "config": "configuration",
+    # chat shorthand
+    "info": "information", "dept": "department", "intl": "international", "tmrw": "tomorrow",
+    "yday": "yesterday", "msg": "message", "pic": "picture", "pics": "pictures", "vid": "video",
+    "vids": "videos", "b/c": "because", "bc": "because", "ASAP": "as soon as possible", "asap": "as soon as possible",
+    "Xmas": "Christmas", "bday": "birthday",
+    # months and weekdays
+    "Jan": "January", "Feb": "February", "Mar": "March", "Apr": "April", "Jun": "June", "Jul": "July",
+    "Aug": "August", "Sep": "September", "Sept": "September", "Oct": "October", "Nov": "November",
+    "Dec": "December", "Mon": "Monday", "Tue": "Tuesday", "Tues": "Tuesday", "Wed": "Wednesday",
+    "Thu": "Thursday", "Thurs": "Thursday", "Fri": "Friday",
 }
 _ALIAS = re.compile(r"(?<![\w.])(" + "|".join(re.escape(short) for short in sorted(_ALIASES, key=len, reverse=True))
                     + r")(?![\w])")

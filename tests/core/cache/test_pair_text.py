@@ -78,6 +78,9 @@ def test_aliases_are_spelled_out_case_sensitively() -> None:
     assert canonical_aliases("US inflation in Q3") == "United States inflation in third quarter"
     assert canonical_aliases("Tell us what the Fed did") == "Tell us what the Federal Reserve did"
     assert canonical_aliases("USB-C and AIDS") == "USB-C and AIDS"  # only whole short forms
+    assert canonical_aliases("CPI YoY in Jan") == "consumer price index year over year in January"
+    assert canonical_aliases("why did WW2 start") == "why did World War II start"
+    assert canonical_aliases("r/wallstreetbets and May") == "r/wallstreetbets and May"  # no one-letter forms
 
 
 def test_an_unknown_word_takes_the_close_spelling_of_the_other_side() -> None:
