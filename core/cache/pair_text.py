@@ -1,10 +1,11 @@
 """What the hit verifier does to a (query, stored request) pair before and instead of its model.
 
-Five rewrites make the two texts agree where they certainly mean the same, so the cross-encoder
+Six rewrites make the two texts agree where they certainly mean the same, so the cross-encoder
 judges the words that matter and not their spelling:
 
 - :func:`expand_contractions`: "isn't" is "is not" (only the unambiguous contractions);
 - :func:`canonical_aliases`: "Q3" is "third quarter", "US" is "United States" (a short, certain table);
+- :func:`american_spelling`: "favour" is "favor", "analyse" is "analyze" (a closed list);
 - :func:`active_voice`: "why was VMware acquired by Broadcom" is "why did Broadcom acquire VMware";
 - :func:`canonical_question`: a fronted phrase goes to the end ("In Python, how do I ..." is "how do
   I ... in Python"), an inverted negation is put back ("why can't I" is "why can I not", not "why
@@ -31,7 +32,7 @@ import re
 from collections.abc import Collection
 
 __all__ = [
-    "active_voice", "align_typos", "canonical_aliases", "canonical_question", "expand_contractions", "is_contrast", "is_role_swap", "prepare_pair",
+    "active_voice", "align_typos", "american_spelling", "canonical_aliases", "canonical_question", "expand_contractions", "is_contrast", "is_role_swap", "prepare_pair",
 ]
 
 # -- contractions ---------------------------------------------------------------------------------
@@ -111,6 +112,38 @@ def canonical_aliases(text: str) -> str:
     """``text`` with its well-known short forms spelled out (``"Q3"`` -> ``"third quarter"``)."""
     text = _QUARTER_ALIAS.sub(lambda match: f"{_ORDINALS[match.group(1)]} quarter", text)
     return _ALIAS.sub(lambda match: _ALIASES[match.group(1)], text)
+
+
+# -- British and American spelling ----------------------------------------------------------------
+# Whole words, any case (a capital stays a capital); not "labour": Labour is also a party's name.
+_AMERICAN = {
+    "favour": "favor", "favours": "favors", "favourite": "favorite", "favourites": "favorites",
+    "colour": "color", "colours": "colors", "honour": "honor", "behaviour": "behavior", "neighbour": "neighbor",
+    "neighbours": "neighbors", "rumour": "rumor", "rumours": "rumors", "humour": "humor",
+    "centre": "center", "centres": "centers", "theatre": "theater", "metre": "meter", "metres": "meters",
+    "litre": "liter", "litres": "liters", "fibre": "fiber", "defence": "defense", "offence": "offense",
+    "licence": "license", "programme": "program", "programmes": "programs", "catalogue": "catalog",
+    "analyse": "analyze", "analysed": "analyzed", "analysing": "analyzing", "organise": "organize",
+    "organised": "organized", "organisation": "organization", "organisations": "organizations",
+    "recognise": "recognize", "realise": "realize", "apologise": "apologize", "summarise": "summarize",
+    "summarised": "summarized", "prioritise": "prioritize", "optimise": "optimize", "optimisation": "optimization",
+    "criticise": "criticize", "criticised": "criticized", "minimise": "minimize", "maximise": "maximize",
+    "travelling": "traveling", "travelled": "traveled", "cancelled": "canceled", "modelling": "modeling",
+    "grey": "gray", "tyre": "tire", "tyres": "tires", "aluminium": "aluminum", "mum": "mom",
+    "aeroplane": "airplane", "jewellery": "jewelry", "cheque": "check", "enquiry": "inquiry",
+}
+_BRITISH = re.compile(r"\b(" + "|".join(sorted(_AMERICAN, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+
+def american_spelling(text: str) -> str:
+    """``text`` with common British spellings in their American form ("favour" -> "favor")."""
+    return _BRITISH.sub(_american, text)
+
+
+def _american(match: re.Match[str]) -> str:
+    word = match.group(1)
+    american = _AMERICAN[word.casefold()]
+    return american.capitalize() if word[0].isupper() else american
 
 
 # -- passive voice --------------------------------------------------------------------------------
@@ -435,6 +468,14 @@ def _opposed(first: str, second: str) -> bool:
 def prepare_pair(query: str, stored: str, *, known: Collection[str]) -> tuple[str, str]:
     """Both texts as the verifier's model sees them: contractions and aliases spelled out, passive
     questions turned active, question shapes said one way, typos aligned."""
-    query = canonical_question(active_voice(canonical_aliases(expand_contractions(query)), known=known))
-    stored = canonical_question(active_voice(canonical_aliases(expand_contractions(stored)), known=known))
-    return align_typos(query, stored, known=known)
+    # typos first: a misspelt participle ("inerviewed") would keep its passive question passive
+    query, stored = align_typos(_spelled(query), _spelled(stored), known=known)
+    return _reshaped(query, known=known), _reshaped(stored, known=known)
+
+
+def _spelled(text: str) -> str:
+    return canonical_aliases(expand_contractions(text))
+
+
+def _reshaped(text: str, *, known: Collection[str]) -> str:
+    return canonical_question(active_voice(american_spelling(text), known=known))

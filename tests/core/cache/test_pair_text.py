@@ -7,6 +7,7 @@ import pytest
 from core.cache.pair_text import (
     active_voice,
     align_typos,
+    american_spelling,
     canonical_aliases,
     canonical_question,
     expand_contractions,
@@ -157,3 +158,15 @@ def test_a_moved_phrase_or_a_swapped_cause_is_still_judged_by_the_vetoes() -> No
     assert is_contrast(*opposite)
     same = prepare_pair("In Python, how do I read a CSV file?", "how do I read a CSV file in Python", known=KNOWN)
     assert same[0].casefold().rstrip("?") == same[1].casefold().rstrip("?")
+
+
+def test_british_spellings_and_a_misspelt_participle_meet_the_other_side() -> None:
+    assert american_spelling("Summarise the case in favour of the Labour plan") == \
+        "Summarize the case in favor of the Labour plan"
+    known = frozenset({"why", "was", "the", "journalist", "interviewed", "interview", "by", "detective"})
+    first, second = prepare_pair("Why was the journalist inerviewed by the detective?",
+                                 "Why was the journalist interviewed by the detective?", known=known)
+    assert first == second == "Why did the detective interview the journalist?"
+    first, second = prepare_pair("Summraise the case in fovour of tariffs", "Summarise the case in favour of tariffs",
+                                 known=known)
+    assert first.casefold() == second.casefold() == "summarize the case in favor of tariffs"
