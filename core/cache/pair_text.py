@@ -236,16 +236,33 @@ _CAUSE = re.compile(
 )
 
 
+# "this year's Super Bowl" is "the Super Bowl this year": the time phrase goes to the end.
+_TIME_POSSESSIVE = re.compile(
+    r"\b(?P<time>(?:this|last|next|the previous|the coming) (?:year|week|month|season|quarter|weekend)"
+    r"|today|yesterday|tomorrow|tonight)['\u2019]s(?P<space>\s+|\b)",
+    re.IGNORECASE,
+)
+_END = re.compile(r"\s*[?.!]*$")
+
+
 def canonical_question(text: str) -> str:
-    """``text`` with three shapes of a question said one way.
+    """``text`` with four shapes of a question said one way.
 
     "In Python, how do I read a CSV?" -> "how do I read a CSV in Python?" (a fronted phrase moved to
     the end); "Why cannot I log in?" -> "Why can I not log in?" (an inverted negation put back after
     its subject); "What caused SVB to fail?" -> "Why did SVB fail?" (and "what causes" -> "why
-    does/do").  Anything else is returned as it is.
+    does/do"); "Who won this year's Super Bowl?" -> "Who won the Super Bowl this year?" (a time
+    possessive, when there is one, moved to the end).  Anything else is returned as it is.
     """
     text = _INVERTED_NOT.sub(
         lambda match: f"{match['can'] or match['aux']} {match['pronoun']} not", text)
+    possessives = list(_TIME_POSSESSIVE.finditer(text))
+    if len(possessives) == 1 and possessives[0]["space"]:  # one, before its noun ("last year's?" is none)
+        match = possessives[0]
+        body = text[: match.start()] + "the " + text[match.end():]
+        end = _END.search(body)
+        assert end is not None  # the pattern matches the empty string at the end
+        text = f"{body[: end.start()]} {match['time'].lower()}{end.group(0)}"
     match = _FRONTED.match(text.strip())
     if match:
         rest = match["rest"]

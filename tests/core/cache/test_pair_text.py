@@ -138,6 +138,10 @@ def test_a_long_reordered_request_is_judged_without_a_search_over_every_split() 
         ("What caused Silicon Valley Bank to fail?", "Why did Silicon Valley Bank fail?"),
         ("What causes prices to rise?", "Why do prices rise?"),
         ("What forced Boeing to ground the 737?", "Why did Boeing ground the 737?"),
+        # a time possessive goes to the end, when there is one
+        ("Which team won this year's Super Bowl?", "Which team won the Super Bowl this year?"),
+        ("What changed in last week's patch", "What changed in the patch last week"),
+        ("How did this year's harvest compare to last year's?", "How did this year's harvest compare to last year's?"),
         # left alone: no fronted phrase, no subject after "to", a "to" that is not a verb's
         ("How do I read a CSV file in Python?", "How do I read a CSV file in Python?"),
         ("What caused the crash?", "What caused the crash?"),
@@ -156,6 +160,8 @@ def test_a_moved_phrase_or_a_swapped_cause_is_still_judged_by_the_vetoes() -> No
     assert is_role_swap(*swapped)
     opposite = prepare_pair("What caused prices to rise?", "Why did prices fall?", known=KNOWN)
     assert is_contrast(*opposite)
+    assert is_contrast(*prepare_pair("What changed in last week's patch?", "What changed in this week's patch?",
+                                     known=KNOWN))
     same = prepare_pair("In Python, how do I read a CSV file?", "how do I read a CSV file in Python", known=KNOWN)
     assert same[0].casefold().rstrip("?") == same[1].casefold().rstrip("?")
 
