@@ -258,11 +258,11 @@ def canonical_question(text: str) -> str:
         lambda match: f"{match['can'] or match['aux']} {match['pronoun']} not", text)
     possessives = list(_TIME_POSSESSIVE.finditer(text))
     if len(possessives) == 1 and possessives[0]["space"]:  # one, before its noun ("last year's?" is none)
-        match = possessives[0]
-        body = text[: match.start()] + "the " + text[match.end():]
+        possessive = possessives[0]
+        body = text[: possessive.start()] + "the " + text[possessive.end():]
         end = _END.search(body)
         assert end is not None  # the pattern matches the empty string at the end
-        text = f"{body[: end.start()]} {match['time'].lower()}{end.group(0)}"
+        text = f"{body[: end.start()]} {possessive['time'].lower()}{end.group(0)}"
     match = _FRONTED.match(text.strip())
     if match:
         rest = match["rest"]
