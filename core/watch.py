@@ -132,27 +132,23 @@ class WatchService:
             failures = watch.failures + 1
             delay = min(MAX_BACKOFF_SECONDS, watch.every_minutes * 60 * 2 ** min(failures, 10))
             _log.warning("watch %d failed (%d in a row): %s", watch.watch_id, failures, error)
-            result = WatchResult(next_check_at=now + delay, checked_at=now, etag=watch.etag,
-                                 last_modified=watch.last_modified, text_hash=watch.text_hash,
-                                 snapshot=watch.snapshot, failures=failures, last_error=str(error)[:300])
+            result = _as_before(watch, now=now, next_check_at=now + delay).model_copy(
+                update={"failures": failures, "last_error": str(error)[:300]})
         except BusyError:
             # the analysis queue is full of users' requests: they go first; look again soon, not a failure
             retry = min(BUSY_RETRY_SECONDS, watch.every_minutes * 60)
             _log.info("watch %d: the analysis queue is full; checked again in %d s", watch.watch_id, retry)
-            result = WatchResult(next_check_at=now + retry, checked_at=now,
-                                 etag=watch.etag, last_modified=watch.last_modified, text_hash=watch.text_hash,
-                                 snapshot=watch.snapshot, failures=watch.failures, last_error=watch.last_error)
+            result = _as_before(watch, now=now, next_check_at=now + retry)
         except IntelError:
             _log.exception("watch %d failed", watch.watch_id)
             return
         await self._rows.record(watch.watch_id, result)
 
     async def _compare(self, watch: WatchRow, fetched: FetchedBody, *, now: float) -> WatchResult:
-        unchanged = WatchResult(
-            next_check_at=now + watch.every_minutes * 60, checked_at=now, etag=fetched.etag or watch.etag,
-            last_modified=fetched.last_modified or watch.last_modified, text_hash=watch.text_hash,
-            snapshot=watch.snapshot,
-        )
+        unchanged = _as_before(watch, now=now, next_check_at=now + watch.every_minutes * 60).model_copy(update={
+            "etag": fetched.etag or watch.etag, "last_modified": fetched.last_modified or watch.last_modified,
+            "failures": 0, "last_error": None,
+        })
         if fetched.not_modified:
             return unchanged
         document = await self._reader.document_from_body(fetched)
@@ -176,6 +172,13 @@ class WatchService:
         await ticket.wait()
         async with ticket:
             return await self._engine.analyse([document], depth="standard", progress=ignore_progress)
+
+
+def _as_before(watch: WatchRow, *, now: float, next_check_at: float) -> WatchResult:
+    """The watch's stored state as it was, checked at ``now`` and next due at ``next_check_at``."""
+    return WatchResult(next_check_at=next_check_at, checked_at=now, etag=watch.etag, last_modified=watch.last_modified,
+                       text_hash=watch.text_hash, snapshot=watch.snapshot, failures=watch.failures,
+                       last_error=watch.last_error)
 
 
 def _changes(url: str, before: WatchSnapshot, after: WatchSnapshot, report: IntelReport) -> WatchChange:

@@ -140,8 +140,7 @@ def export_int8(
                          op_types_to_quantize=["MatMul", "Attention"], per_channel=True, nodes_to_exclude=kept,
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         return kept
-    kept = [node.name for node in nodes if node.name in keep or (
-        FFN_OUTPUTS in keep and node.op_type == "MatMul" and "/output/dense/" in node.name and "/attention/" not in node.name)]
+    kept = [node.name for node in nodes if node.name in keep or (FFN_OUTPUTS in keep and _is_ffn_output(node))]
     quantize_dynamic(str(fused_path), str(int8), weight_type=QuantType.QInt8,
                      op_types_to_quantize=["MatMul", "Attention", "Gather"], per_channel=True, nodes_to_exclude=kept,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})

@@ -407,26 +407,24 @@ def _dense_word_swaps(questions: Sequence[str], rng: random.Random, *, per_kind:
     few for the model to learn that one changed word of this kind changes the request.
     """
     for table, kind in ((TIME_SWAPS, "dense_time"), (ANTONYMS, "dense_antonym"), (SCOPE_SWAPS, "dense_scope")):
-        words = sorted({word for pair in table for word in pair}, key=len, reverse=True)
-        pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, words)) + r")(?![\w-])", re.IGNORECASE)
-        having = [question for question in questions if pattern.search(question)]
-        partners: dict[str, list[str]] = {}
-        for left, right in table:
-            partners.setdefault(left.casefold(), []).append(right)
-            partners.setdefault(right.casefold(), []).append(left)
-        for question in rng.sample(having, min(per_kind, len(having))):
-            match = pattern.search(question)
-            assert match is not None
-            new = rng.choice(partners[match.group(1).casefold()])
-            changed = question[: match.start()] + new + question[match.end() :]
+        for question, changed in _one_word_swaps(table, questions, rng, count=per_kind):
             if changed.casefold() != question.casefold():
                 yield GeneratedPair(question, changed, 0, kind)
 
 
 def _dense_synonyms(questions: Sequence[str], rng: random.Random, *, count: int) -> Iterator[GeneratedPair]:
     """Up to ``count`` positives: a real question with one word of the :data:`SYNONYMS` table swapped."""
+    for question, changed in _one_word_swaps(SYNONYMS, questions, rng, count=count):
+        yield GeneratedPair(question, changed, 1, "dense_synonym")
+
+
+def _one_word_swaps(
+    table: Sequence[tuple[str, str]], questions: Sequence[str], rng: random.Random, *, count: int
+) -> Iterator[tuple[str, str]]:
+    """Up to ``count`` questions that hold a word of ``table``, each with its first such word
+    replaced by one of that word's partners."""
     partners: dict[str, list[str]] = {}
-    for left, right in SYNONYMS:
+    for left, right in table:
         partners.setdefault(left.casefold(), []).append(right)
         partners.setdefault(right.casefold(), []).append(left)
     words = sorted(partners, key=len, reverse=True)
@@ -436,7 +434,7 @@ def _dense_synonyms(questions: Sequence[str], rng: random.Random, *, count: int)
         match = pattern.search(question)
         assert match is not None
         new = rng.choice(partners[match.group(1).casefold()])
-        yield GeneratedPair(question, question[: match.start()] + new + question[match.end() :], 1, "dense_synonym")
+        yield question, question[: match.start()] + new + question[match.end() :]
 
 
 def _two(rng: random.Random, pool: Sequence[str]) -> tuple[str, str]:

@@ -270,7 +270,7 @@ def canonical_question(text: str) -> str:
     match = _CAUSE.match(text.strip())
     if match:
         subject = match["subject"]
-        if match["verb"].casefold().endswith("s") and match["verb"].casefold() != "caused":
+        if match["verb"].casefold().endswith("s"):  # "causes": present tense
             plural = subject.casefold().endswith("s") and not subject.casefold().endswith("ss")
             auxiliary = "do" if plural else "does"
         else:
