@@ -118,11 +118,11 @@ def read_pairs(path: Path) -> list[dict]:
     return [row for row in rows if "_comment" not in row]
 
 
-def own_set_rows(verifier: LearnedDecider, embedder: Embedder) -> None:
+def own_set_rows(verifier: LearnedDecider, embedder: Embedder, sets: dict[str, Path]) -> None:
     """Each set stored whole in one guild; every query looked up against its 5 nearest entries."""
     import faiss
 
-    for title, path in OWN_SETS.items():
+    for title, path in sets.items():
         pairs = read_pairs(path)
         stored = sorted({pair["stored"] for pair in pairs})
         index = faiss.IndexFlatIP(384)
@@ -199,14 +199,21 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "autointel-cache-quality")
     parser.add_argument("--verifier", type=Path, default=None, help="verifier folder (default: the shipped one)")
     parser.add_argument("--skip-qqp", action="store_true")
+    parser.add_argument("--skip-cost", action="store_true")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=PATH",
+                        help="a pair file to score instead of the two hand-written test sets (repeatable)")
     args = parser.parse_args()
+    sets = dict(OWN_SETS)
+    if args.set:
+        sets = {name: Path(path) for name, _, path in (value.partition("=") for value in args.set)}
     settings = Settings(verifier_model=str(args.verifier or ""))
     verifier = LearnedDecider(CrossEncoder(settings.verifier_model_path, threads=1))
     verifier.warm_up()
     embedder = build_embedder(settings)  # the product's embedder (int8 ONNX MiniLM)
     print(f"verifier: {verifier.model.manifest.model_id}, thresholds {dict(verifier.model.manifest.thresholds)}")
-    own_set_rows(verifier, embedder)
-    cost_rows(verifier, embedder)
+    own_set_rows(verifier, embedder, sets)
+    if not args.skip_cost:
+        cost_rows(verifier, embedder)
     if not args.skip_qqp:
         qqp_rows(verifier, embedder, args.cache_dir)
 

@@ -301,13 +301,19 @@ def _edits(first: str, second: str, *, limit: int) -> int:
     return previous[-1]
 
 
+def _within(first: str, second: str, edits: int) -> bool:
+    return _edits(first, second, limit=edits) <= edits
+
+
 def align_typos(query: str, stored: str, *, known: Collection[str]) -> tuple[str, str]:
     """Give a misspelt word of either side the other side's spelling.
 
     A word is taken for a typo when it has at least four letters, the other side lacks it, the
     model's vocabulary does not know it (``known``: lower-case whole words) and exactly one word of
     the other side, absent from this side, is within one edit (two for words of seven letters or
-    more).  The query is aligned first, so two unknown spellings meet at the stored one.
+    more, when that word is a known one).  Two unknown words two edits apart are more often two
+    names than a name and its typo ("Shopify" / "Spotify").  The query is aligned first, so two
+    unknown spellings meet at the stored one.
     """
     query = _aligned(query, stored, known=known)
     return query, _aligned(stored, query, known=known)
@@ -323,8 +329,8 @@ def _aligned(text: str, other: str, *, known: Collection[str]) -> str:
         lowered = word.casefold()
         if len(lowered) < 4 or lowered in known or lowered in other_words:
             return word
-        limit = 2 if len(lowered) >= 7 else 1
-        close = [target for target in targets if _edits(lowered, target, limit=limit) <= limit]
+        long_word = len(lowered) >= 7
+        close = [target for target in targets if _within(lowered, target, 2 if long_word and target in known else 1)]
         return close[0] if len(close) == 1 else word
 
     return _LETTERS.sub(replace, text)

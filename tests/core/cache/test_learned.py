@@ -43,6 +43,11 @@ def test_number_values_agree_on_spellings_and_differ_on_values(first: str, secon
     assert (number_values(first) == number_values(second)) is same
 
 
+def test_a_number_glued_to_a_word_is_not_read_from_its_middle() -> None:
+    assert number_values("is the s&p500 at a high") == frozenset()  # once read "00", so vetoed "S&P 500"
+    assert number_values("the 2nd of 300") == {"2", "300"}
+
+
 @pytest.mark.parametrize(
     ("text", "expanded"),
     [
@@ -91,8 +96,40 @@ def test_different_numbers_are_vetoed_before_the_model(decider: LearnedDecider) 
 
 
 def test_candidates_under_the_cosine_floor_are_not_scored(decider: LearnedDecider) -> None:
-    decision = decider.decide("How do I learn Python?", [_candidate("How do I learn Python?", 0.79)], threshold=0.8)
+    decision = decider.decide("How do I learn Rust?", [_candidate("How do I learn Python?", 0.79)], threshold=0.8)
     assert decision == decider.decide("x", [], threshold=0.8)
+
+
+@pytest.mark.parametrize(
+    ("query", "stored", "similarity"),
+    [
+        ("explain how blockchian works", "Explain how blockchain works", 0.41),  # the embedder's cosine for it
+        ("How does the imune system fight viruses?", "How does the immune system fight viruses?", 0.73),
+        ("What does the International Monetary Fund predict for growth?", "What does the IMF predict for growth?", 0.79),
+        ("how did apple do in Q2", "How did Apple do in second quarter?", 0.77),
+    ],
+)
+def test_a_request_spelled_another_way_is_served_under_the_floor(
+    decider: LearnedDecider, query: str, stored: str, similarity: float
+) -> None:
+    nearer = _candidate("How do I bake bread?", similarity + 0.01, entry_id=7)
+    decision = decider.decide(query, [nearer, _candidate(stored, similarity)], threshold=0.8, strictness="strict")
+    assert decision.served is not None and decision.served.text == stored
+    assert decision.probability == 1.0
+
+
+def test_under_the_floor_a_request_with_one_other_word_is_not_served(decider: LearnedDecider) -> None:
+    for query, stored in (("explain how bitcoin works", "Explain how blockchain works"),
+                          ("How does the immune system fight bacteria?", "How does the immune system fight viruses?")):
+        decision = decider.decide(query, [_candidate(stored, 0.7)], threshold=0.8)
+        assert decision.served is None and decision.probability is None
+
+
+def test_a_request_spelled_another_way_is_not_served_when_marked_wrong(decider: LearnedDecider) -> None:
+    stored = "Explain how blockchain works"
+    decision = decider.decide("explain how blockchian works", [_candidate(stored, 0.41)], threshold=0.8,
+                              excluded={normalise_query(stored)})
+    assert decision.served is None
 
 
 def test_an_excluded_stored_text_is_skipped_for_the_next_candidate(decider: LearnedDecider) -> None:

@@ -93,6 +93,13 @@ def test_an_unknown_word_takes_the_close_spelling_of_the_other_side() -> None:
     assert align_typos("How do vaccines work", "How do vectors work", known=KNOWN)[0] == "How do vaccines work"
 
 
+def test_two_unknown_names_two_edits_apart_stay_two_names() -> None:
+    assert align_typos("Who founded Shopify?", "Who founded Spotify?", known=KNOWN) == (
+        "Who founded Shopify?", "Who founded Spotify?")
+    # one edit between unknown words is still a typo ("blockchian" transposes two letters)
+    assert align_typos("explain blockchian", "explain blockchain", known=KNOWN)[0] == "explain blockchain"
+
+
 def test_prepare_pair_makes_certain_equivalents_identical() -> None:
     first, second = prepare_pair("What's the capital of France?", "What is the capitl of France?", known=KNOWN)
     assert first.casefold() == second.casefold()
