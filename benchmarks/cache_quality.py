@@ -207,7 +207,7 @@ def main() -> None:
     if args.set:
         sets = {name: Path(path) for name, _, path in (value.partition("=") for value in args.set)}
     settings = Settings(verifier_model=str(args.verifier or ""))
-    verifier = LearnedDecider(CrossEncoder(settings.verifier_model_path, threads=1))
+    verifier = LearnedDecider(CrossEncoder(settings.verifier_model_path, threads=settings.torch_threads))  # as the bot runs it
     verifier.warm_up()
     embedder = build_embedder(settings)  # the product's embedder (int8 ONNX MiniLM)
     print(f"verifier: {verifier.model.manifest.model_id}, thresholds {dict(verifier.model.manifest.thresholds)}")

@@ -110,7 +110,7 @@ class IntelRuntime:
         await self.gate.run(lambda: self.embedder.dimension)
         local_engine = LocalEngine(embedder=self.embedder, gate=self.gate)
         self.llm = await self._start_llm()
-        decider = LearnedDecider(CrossEncoder(self.settings.verifier_model_path, threads=1))
+        decider = LearnedDecider(CrossEncoder(self.settings.verifier_model_path, threads=self.settings.torch_threads))
         await self.gate.run(decider.warm_up)
         judge: HitJudge = NoJudge() if self.llm is None else LLMHitJudge(self.llm, guild_settings=self.guild_settings)
         self.cache = SemanticCache.from_settings(

@@ -177,11 +177,22 @@ _PASSIVE = re.compile(
 _PASSIVE_WHO = re.compile(
     r"^(?P<who>who)\s+(?:was|were)\s+(?P<patient>.+?)\s+(?P<verb>[a-z]+)\s+by(?P<end>\s*[?.!]*)$", re.IGNORECASE)
 
+# "By whom was X painted?", "By which studio was X made?" and "X was painted by whom?"
+_PASSIVE_BY_WHOM = re.compile(
+    r"^by\s+(?P<who>whom|(?:which|what)\s+[^?.!]+?)\s+(?:was|were)\s+(?P<patient>.+?)\s+(?P<verb>[a-z]+)(?P<end>\s*[?.!]*)$"
+    r"|^(?P<patient2>.+?)\s+(?:was|were)\s+(?P<verb2>[a-z]+)\s+by\s+whom(?P<end2>\s*[?.!]*)$",
+    re.IGNORECASE,
+)
+
+_CLAUSE_WORD = re.compile(r"\b(?:was|were|is|are|that|what|which|who|whom|how|why|when|where)\b", re.IGNORECASE)
+
 
 def active_voice(text: str, *, known: Collection[str]) -> str:
     """``text`` in the active voice when it is a passive question of a common shape; else ``text``.
 
-    "Why was X acquired by Y?" -> "Why did Y acquire X?"; "Who was X designed by?" -> "Who designed X?".
+    "Why was X acquired by Y?" -> "Why did Y acquire X?"; "Who was X designed by?", "By whom was X
+    designed?" and "X was designed by whom?" -> "Who designed X?"; "By which firm was X designed?" ->
+    "Which firm designed X?".
     The participle must be a verb: irregular ones from a table, regular ones ("-ed") undone to a base
     form the model's vocabulary knows (``known``), else kept as they are ("did Y ejected X").
     """
@@ -195,6 +206,13 @@ def active_voice(text: str, *, known: Collection[str]) -> str:
         forms = _verb_forms(match["verb"].casefold(), known=known)
         if forms:
             return f"{match['who']} {forms[1]} {match['patient'].strip()}{match['end'] or '?'}"
+    match = _PASSIVE_BY_WHOM.match(text.strip())
+    if match:
+        patient, verb = match["patient"] or match["patient2"], match["verb"] or match["verb2"]
+        who = "who" if match["who"] is None or match["who"].casefold() == "whom" else match["who"]
+        forms = _verb_forms(verb.casefold(), known=known)
+        if forms and not _CLAUSE_WORD.search(patient):  # one noun phrase, not "what" or a clause
+            return f"{who} {forms[1]} {patient.strip()}{match['end'] or match['end2'] or '?'}"
     return text
 
 
@@ -202,7 +220,7 @@ def _verb_forms(participle: str, *, known: Collection[str]) -> tuple[str, str] |
     """(base form, simple past) of a past participle, or None when it is not one."""
     if participle in _IRREGULAR_VERBS:
         return _IRREGULAR_VERBS[participle]
-    if not participle.endswith("ed") or len(participle) < 5:
+    if not participle.endswith("ed") or len(participle) < 4:  # "sued" -> "sue"
         return None
     stem = participle[:-2]
     candidates = [participle[:-1], stem]  # "acquired" -> "acquire"; "blocked" -> "block"

@@ -114,10 +114,17 @@ def test_prepare_pair_makes_certain_equivalents_identical() -> None:
         ("Who was Dune written by?", "Who wrote Dune?"),
         ("Why did Adobe acquire Figma?", "Why did Adobe acquire Figma?"),  # already active
         ("Why was the meeting moved to Friday?", "Why was the meeting moved to Friday?"),  # no agent
+        ("Why was Apple sued by Samsung?", "Why did Samsung sue Apple?"),
+        ("By whom was the Mona Lisa painted?", "who painted the Mona Lisa?"),
+        ("Penicillin was discovered by whom?", "who discovered Penicillin?"),
+        ("By which studio was Toy Story made?", "which studio made Toy Story?"),
+        ("By the way, was the bill passed?", "By the way, was the bill passed?"),
+        ("By whom was it decided that the bill was approved?", "By whom was it decided that the bill was approved?"),
+        ("What was done by whom?", "What was done by whom?"),
     ],
 )
 def test_passive_questions_are_turned_active(passive: str, active: str) -> None:
-    known = frozenset({"acquire", "deny", "move"})
+    known = frozenset({"acquire", "deny", "move", "sue", "paint", "discover", "approve"})
     assert active_voice(passive, known=known) == active
 
 
