@@ -20,12 +20,14 @@ The held-out sets (``tests/data/cache_pairs*.jsonl``) are never read here.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
 import random
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,9 +38,10 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from core.cache.learned import number_values
 from core.cache.pair_text import expand_contractions
 from training.pair_generator import generate_pairs
-from training.qqp_splits import load_splits
+from training.qqp_splits import QqpPair, equivalence_classes, load_splits, normalise_question
 
 _log = logging.getLogger("train_verifier")
 
@@ -51,7 +54,7 @@ def _base_model_path() -> str:
 
 def build_examples(
     *, seed: int, per_question: float, templates: int, qqp_share: float = 1.0, word_swaps: int = 1500,
-    synonyms: int = 0,
+    synonyms: int = 0, transitive: int = 0,
 ) -> list[tuple[str, str, int, str]]:
     splits = load_splits()
     rng = random.Random(seed)
@@ -60,6 +63,9 @@ def build_examples(
         (pair.a, pair.b, pair.label, "qqp") if rng.random() < 0.5 else (pair.b, pair.a, pair.label, "qqp")
         for pair in qqp
     ]
+    if transitive:  # its own generator: the draws above and below stay those of runs without it
+        examples += [(a, b, 1, "qqp_transitive") for a, b in transitive_positives(splits.train, count=transitive,
+                                                                                   seed=seed)]
     questions = sorted({text for pair in splits.train for text in (pair.a, pair.b)})
     generated = generate_pairs(questions, per_question=per_question, templates=templates, seed=seed,
                                word_swaps=word_swaps, synonyms=synonyms)
@@ -68,6 +74,39 @@ def build_examples(
     examples = [(expand_contractions(a), expand_contractions(b), label, kind) for a, b, label, kind in examples]
     rng.shuffle(examples)
     return examples
+
+
+def transitive_positives(pairs: Sequence[QqpPair], *, count: int, seed: int) -> list[tuple[str, str]]:
+    """Up to ``count`` question pairs that QQP links only through other questions (a ~ b ~ c: a, c),
+    in random order: rewordings no label pairs directly.
+
+    Only pairs sharing less than half their words and naming the same numbers: a chain of near-identical questions is where
+    QQP's label noise compounds ("... the NRA in Maryland?" ~ "... in Rhode Island?"), and a
+    rewording is what the direct labels teach least.  At most :data:`TRANSITIVE_PER_GROUP` pairs
+    from one group, so a few large groups ("how do I lose weight") do not dominate.
+    """
+    rng = random.Random(seed)
+    groups: dict[str, list[str]] = {}
+    for text, root in equivalence_classes(pair for pair in pairs if pair.label == 1).items():
+        groups.setdefault(root, []).append(text)
+    spelled = {normalise_question(text): text for pair in pairs for text in (pair.a, pair.b)}
+    linked = {frozenset((normalise_question(pair.a), normalise_question(pair.b))) for pair in pairs if pair.label == 1}
+    found: list[tuple[str, str]] = []
+    for root in sorted(groups):
+        unlinked = [(first, second) for first, second in itertools.combinations(sorted(groups[root]), 2)
+                    if frozenset((first, second)) not in linked and _shared_words(first, second) < 0.5
+                    and number_values(first) == number_values(second)]
+        found += rng.sample(unlinked, min(len(unlinked), TRANSITIVE_PER_GROUP))
+    rng.shuffle(found)
+    return [(spelled[a], spelled[b]) if rng.random() < 0.5 else (spelled[b], spelled[a]) for a, b in found[:count]]
+
+
+TRANSITIVE_PER_GROUP = 12
+
+
+def _shared_words(first: str, second: str) -> float:
+    words, other = set(first.split()), set(second.split())
+    return len(words & other) / max(1, len(words | other))
 
 
 def _batches(examples: list[tuple[str, str, int, str]], *, batch_size: int, seed: int) -> list[list[int]]:
@@ -85,7 +124,7 @@ def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     examples = build_examples(seed=args.seed, per_question=args.per_question, templates=args.templates,
                               qqp_share=args.qqp_share, word_swaps=args.word_swaps,
-                              synonyms=args.synonyms)
+                              synonyms=args.synonyms, transitive=args.transitive)
     kinds: dict[str, list[int]] = {}
     for _, _, label, kind in examples:
         kinds.setdefault(kind, [0, 0])[label] += 1
@@ -153,6 +192,8 @@ def main() -> None:
     parser.add_argument("--qqp-share", type=float, default=1.0, help="share of the QQP train split drawn for this run")
     parser.add_argument("--word-swaps", type=int, default=1500, help="one-word swaps of each kind (time, antonym, scope)")
     parser.add_argument("--synonyms", type=int, default=0, help="one-word synonym positives over real questions")
+    parser.add_argument("--transitive", type=int, default=0,
+                        help="QQP train questions linked only through a third one, as positives")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()

@@ -80,7 +80,13 @@ SIMILARITY_MARGIN = 0.05
 
 
 def _spelled_alike(pair: tuple[str, str]) -> bool:
-    return normalise_query(pair[0]) == normalise_query(pair[1])
+    """The two requests are one once spelled alike, "the" aside ("NATO's response" is "the North
+    Atlantic Treaty Organization's response", "in Q2" is "in the second quarter")."""
+    return _without_the(pair[0]) == _without_the(pair[1])
+
+
+def _without_the(text: str) -> list[str]:
+    return [word for word in normalise_query(text).split() if word != "the"]
 
 
 def _may_be_alike(query: str, stored: str) -> bool:

@@ -101,6 +101,15 @@ _ALIASES = {
     "Aug": "August", "Sep": "September", "Sept": "September", "Oct": "October", "Nov": "November",
     "Dec": "December", "Mon": "Monday", "Tue": "Tuesday", "Tues": "Tuesday", "Wed": "Wednesday",
     "Thu": "Thursday", "Thurs": "Thursday", "Fri": "Friday",
+    # agencies, leagues and hardware
+    "NATO": "North Atlantic Treaty Organization", "NASA": "National Aeronautics and Space Administration",
+    "FBI": "Federal Bureau of Investigation", "CIA": "Central Intelligence Agency",
+    "EPA": "Environmental Protection Agency", "IRS": "Internal Revenue Service", "CDC": "Centers for Disease Control",
+    "OPEC": "Organization of the Petroleum Exporting Countries", "NYSE": "New York Stock Exchange",
+    "ISS": "International Space Station", "BoE": "Bank of England", "BoJ": "Bank of Japan", "BOJ": "Bank of Japan",
+    "RBI": "Reserve Bank of India", "DOJ": "Department of Justice", "NFL": "National Football League",
+    "NBA": "National Basketball Association", "NHL": "National Hockey League", "MLB": "Major League Baseball",
+    "GPU": "graphics card", "GPUs": "graphics cards", "CPU": "processor", "CPUs": "processors",
 }
 _ALIAS = re.compile(r"(?<![\w.])(" + "|".join(re.escape(short) for short in sorted(_ALIASES, key=len, reverse=True))
                     + r")(?![\w])")
@@ -108,8 +117,13 @@ _QUARTER_ALIAS = re.compile(r"\bQ([1-4])\b", re.IGNORECASE)
 _ORDINALS = {"1": "first", "2": "second", "3": "third", "4": "fourth"}
 
 
+_QUARTER_AFTER = re.compile(r"\b(in|for|during|of|over|since|by|until|before|after)\s+Q([1-4])\b", re.IGNORECASE)
+
+
 def canonical_aliases(text: str) -> str:
-    """``text`` with its well-known short forms spelled out (``"Q3"`` -> ``"third quarter"``)."""
+    """``text`` with its well-known short forms spelled out (``"Q3"`` -> ``"third quarter"``, ``"in
+    Q3"`` -> ``"in the third quarter"``)."""
+    text = _QUARTER_AFTER.sub(lambda match: f"{match.group(1)} the {_ORDINALS[match.group(2)]} quarter", text)
     text = _QUARTER_ALIAS.sub(lambda match: f"{_ORDINALS[match.group(1)]} quarter", text)
     return _ALIAS.sub(lambda match: _ALIASES[match.group(1)], text)
 
@@ -241,7 +255,8 @@ _AUXILIARIES = "do|does|did|is|are|was|were|can|could|will|would|should|shall|ha
 _INVERTED_NOT = re.compile(rf"\b(?:(?P<can>can)not|(?P<aux>{_AUXILIARIES}) not) (?P<pronoun>{_PRONOUNS})\b", re.IGNORECASE)
 _FRONTED = re.compile(
     r"^(?P<front>(?:in|on|for|with|at|during|using|from|under|within|inside|across|among|without|via|as of|as)"
-    r"\b[^,?!.]{1,60}?),\s*(?P<rest>(?:how|what|why|when|where|who|whom|which|whose|is|are|was|were|do|does|did"
+    r"\b[^,?!.]{1,60}?|yesterday|today|tomorrow|tonight|now|right now|currently|recently|lately|so far"
+    r"|these days|nowadays|this (?:morning|afternoon|evening|week|month|year)),\s*(?P<rest>(?:how|what|why|when|where|who|whom|which|whose|is|are|was|were|do|does|did"
     r"|can|could|should|would|will|has|have)\b[^?!]*?)(?P<end>\s*[?.!]*)$",
     re.IGNORECASE,
 )
@@ -509,9 +524,21 @@ def _opposed(first: str, second: str) -> bool:
 def prepare_pair(query: str, stored: str, *, known: Collection[str]) -> tuple[str, str]:
     """Both texts as the verifier's model sees them: contractions and aliases spelled out, passive
     questions turned active, question shapes said one way, typos aligned."""
+    query, stored = _spelled(query), _spelled(stored)
+    query, stored = _joined(query, stored), _joined(stored, query)
     # typos first: a misspelt participle ("inerviewed") would keep its passive question passive
-    query, stored = align_typos(_spelled(query), _spelled(stored), known=known)
+    query, stored = align_typos(query, stored, known=known)
     return _reshaped(query, known=known), _reshaped(stored, known=known)
+
+
+_HYPHENATED = re.compile(r"\b([A-Za-z]+)-([A-Za-z]+)\b")
+
+
+def _joined(text: str, other: str) -> str:
+    """``text`` with a hyphenated word written as one where ``other`` writes it so ("e-mail", "email")."""
+    words = {word.casefold() for word in _LETTERS.findall(other)}
+    return _HYPHENATED.sub(lambda match: match[1] + match[2] if (match[1] + match[2]).casefold() in words
+                           else match[0], text)
 
 
 def _spelled(text: str) -> str:

@@ -76,7 +76,7 @@ def test_a_contrast_is_one_place_where_one_side_says_the_opposite(first: str, se
 
 
 def test_aliases_are_spelled_out_case_sensitively() -> None:
-    assert canonical_aliases("US inflation in Q3") == "United States inflation in third quarter"
+    assert canonical_aliases("US inflation in Q3") == "United States inflation in the third quarter"
     assert canonical_aliases("Tell us what the Fed did") == "Tell us what the Federal Reserve did"
     assert canonical_aliases("USB-C and AIDS") == "USB-C and AIDS"  # only whole short forms
     assert canonical_aliases("CPI YoY in Jan") == "consumer price index year over year in January"
@@ -103,6 +103,25 @@ def test_two_unknown_names_two_edits_apart_stay_two_names() -> None:
 def test_prepare_pair_makes_certain_equivalents_identical() -> None:
     first, second = prepare_pair("What's the capital of France?", "What is the capitl of France?", known=KNOWN)
     assert first.casefold() == second.casefold()
+
+
+@pytest.mark.parametrize(
+    ("query", "stored"),
+    [
+        ("How do I set up email forwarding?", "How do I set up e-mail forwarding?"),  # one word, hyphenated
+        ("What did the Bank of Japan decide yesterday?", "Yesterday, what did the Bank of Japan decide?"),
+        ("How is the market right now?", "Right now, how is the market?"),
+        ("How did Apple do in the second quarter?", "How did Apple do in Q2?"),
+        ("What is NASA planning?", "What is National Aeronautics and Space Administration planning?"),
+    ],
+)
+def test_prepare_pair_spells_both_sides_alike(query: str, stored: str) -> None:
+    first, second = prepare_pair(query, stored, known=KNOWN)
+    assert first.casefold() == second.casefold()
+
+
+def test_a_hyphenated_phrase_stays_when_the_other_side_has_no_such_word() -> None:
+    assert prepare_pair("a well-known fact", "a known fact", known=KNOWN)[0] == "a well-known fact"
 
 
 @pytest.mark.parametrize(
