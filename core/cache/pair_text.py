@@ -402,13 +402,41 @@ def _stem(word: str) -> str:
     return re.sub(r"(?:ed|e|d)$", "", word) if len(word) >= 4 else word
 
 
+# A country's adjective is its name for the role-swap test: "Canada taxes US residents" and "the US
+# taxes Canadian residents" trade the two countries.  ("English" and "Polish" are left out: a
+# language, a verb.)
+_DEMONYMS = {
+    "american": "united states", "british": "united kingdom", "canadian": "canada", "chinese": "china",
+    "japanese": "japan", "german": "germany", "french": "france", "indian": "india", "russian": "russia",
+    "ukrainian": "ukraine", "mexican": "mexico", "brazilian": "brazil", "italian": "italy", "spanish": "spain",
+    "korean": "korea", "australian": "australia", "israeli": "israel", "iranian": "iran", "turkish": "turkey",
+    "european": "europe", "african": "africa", "dutch": "netherlands", "swiss": "switzerland", "swedish": "sweden",
+    "norwegian": "norway", "irish": "ireland", "greek": "greece", "egyptian": "egypt", "pakistani": "pakistan",
+    "vietnamese": "vietnam", "taiwanese": "taiwan", "argentine": "argentina", "argentinian": "argentina",
+    "nigerian": "nigeria", "venezuelan": "venezuela", "cuban": "cuba", "palestinian": "palestine",
+    "syrian": "syria", "afghan": "afghanistan", "scottish": "scotland", "welsh": "wales", "saudi": "saudi arabia",
+    "danish": "denmark", "finnish": "finland", "belgian": "belgium", "austrian": "austria", "portuguese": "portugal",
+}
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
+def _swap_words(text: str) -> list[str]:
+    """The words the role-swap test compares: stemmed, countries for their adjectives, no articles."""
+    words: list[str] = []
+    for word in _TOKEN.findall(text.casefold()):
+        if word not in _ARTICLES:
+            words += [_stem(part) for part in _DEMONYMS.get(word, word).split()]
+    return words
+
+
 def is_role_swap(query: str, stored: str) -> bool:
-    """True when the two requests have the same words (up to a crude stem) and two runs of content
+    """True when the two requests have the same words (up to a crude stem, articles aside, a country
+    for its adjective) and two runs of content
     words trade places across a word that relates them: ``L A M B R`` against ``L B M A R``, where
     ``M`` holds a content word or the words between hold a relation ("to", "from", "than"), and not
     only symmetric connectors ("and", "or", "vs")."""
-    first = [_stem(word) for word in _TOKEN.findall(query.casefold())]
-    second = [_stem(word) for word in _TOKEN.findall(stored.casefold())]
+    first = _swap_words(query)
+    second = _swap_words(stored)
     if first == second or sorted(first) != sorted(second):
         return False
     content = [(index, word) for index, word in enumerate(first) if word not in _FUNCTION_WORDS and word not in _SYMMETRIC]

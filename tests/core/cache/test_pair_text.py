@@ -39,6 +39,11 @@ KNOWN = frozenset({"who", "won", "the", "race", "in", "how", "do", "work", "capi
         ("Why did the Lakers' coach eject the referee?", "Why did the referee ejected the Lakers' coach?", True),
         ("Why is not my build passing?", "Why is my build not passing?", False),  # a moved "not"
         ("What is Apple's revenue?", "What is the revenue of Apple?", False),
+        # a country for its adjective, articles aside
+        ("What tariffs did Canada put on United States steel?", "What tariffs did the United States put on Canadian steel?",
+         True),
+        ("Why do Chinese firms buy German cars?", "Why do German firms buy Chinese cars?", True),
+        ("Compare French and Italian wine", "Compare Italian and French wine", False),
     ],
 )
 def test_a_role_swap_is_two_words_trading_places_around_a_relation(first: str, second: str, swap: bool) -> None:
