@@ -34,7 +34,7 @@ import numpy as np
 from core.engine.entities import PERCENT_RE
 from core.engine.rank import one_line
 from core.engine.state import AnalysisState
-from core.engine.text import Sentence, content_words
+from core.engine.text import Sentence, content_word_set, content_words
 from core.models import PatternAnalysis, PatternType
 
 __all__ = ["MAX_CONFIDENCE", "SUPPORT_SIMILARITY", "Relation", "detect_patterns", "sentence_relations"]
@@ -238,7 +238,7 @@ def _supporting(state: AnalysisState, relation: Relation) -> list[int]:
     for sentence in state.sentences:
         if sentence.index == own:
             continue
-        shared = len(words & set(content_words(sentence.clean)))
+        shared = len(words & content_word_set(sentence.clean))
         near = sentence.source_index == source and abs(sentence.index - own) <= _NEIGHBOURHOOD
         threshold = NEIGHBOUR_SIMILARITY if near else SUPPORT_SIMILARITY
         if shared >= _MIN_SHARED_WORDS or similarity[sentence.index] >= threshold:

@@ -15,6 +15,7 @@ and shown.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ __all__ = [
     "STOPWORDS",
     "Sentence",
     "clean_markdown",
+    "content_word_set",
     "content_words",
     "segment_document",
     "segment_sources",
@@ -139,6 +141,13 @@ def content_words(text: str) -> list[str]:
         for match in _CONTENT_WORD_RE.finditer(text)
     )
     return [word for word in words if len(word) >= 3 and word not in STOPWORDS]
+
+
+@functools.lru_cache(maxsize=8192)
+def content_word_set(text: str) -> frozenset[str]:
+    """:func:`content_words` as a set, remembered: pattern evidence compares every sentence's words
+    once per pattern (8,000 calls for a 5,000-word text, 40 % of its analysis without the model)."""
+    return frozenset(content_words(text))
 
 
 def clean_markdown(text: str) -> str:
