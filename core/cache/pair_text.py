@@ -511,12 +511,13 @@ _CONTRAST_GROUPS = [
     {"inbound", "outbound"}, {"debit", "credit"}, {"assets", "liabilities"}, {"top", "bottom"},
     {"husband", "wife"}, {"mother", "father"}, {"son", "daughter"}, {"brother", "sister"},
     {"minimum", "maximum"}, {"min", "max"}, {"bull", "bear"}, {"bullish", "bearish"}, {"long", "short"},
-    {"attack", "defend"}, {"offense", "defense"}, {"offensive", "defensive"}, {"home", "away"}, {"entry", "exit"},
+    {"attack", "defend"}, {"criticize", "criticise", "praise", "defend"}, {"criticized", "criticised", "praised", "defended"},
+    {"criticism", "praise"}, {"promote", "demote"}, {"promoted", "demoted"}, {"offense", "defense"}, {"offensive", "defensive"}, {"home", "away"}, {"entry", "exit"},
     {"arrive", "leave", "depart"}, {"arrivals", "departures"}, {"join", "leave", "quit"}, {"joined", "left"},
     {"legal", "illegal", "banned"}, {"pass", "fail"}, {"passed", "failed"}, {"majority", "minority"},
     # scope
     {"one", "all", "every", "each", "any", "both"}, {"person", "people"}, {"main", "all", "other"},
-    {"only", "all", "every"}, {"some", "none", "no"}, {"cause", "causes"}, {"reason", "reasons"},
+    {"only", "all", "every"}, {"some", "none", "no", "all"}, {"only", "also"}, {"cause", "causes"}, {"reason", "reasons"},
     {"always", "never", "sometimes", "often", "rarely"}, {"everyone", "nobody", "someone"},
     # negation and modality
     {"with", "without"}, {"ever", "never"}, {"still", "no"}, {"can", "cannot"},

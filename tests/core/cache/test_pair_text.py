@@ -68,6 +68,8 @@ def test_a_role_swap_is_two_words_trading_places_around_a_relation(first: str, s
         ("Who is the tallest person alive?", "Who are the tallest people alive?", True),
         ("Why did my build fail?", "Why did my build not fail?", True),
         ("What does Germany import from China?", "What does Germany export to China?", True),
+        ("Do all vaccines contain mercury?", "Do some vaccines contain mercury?", True),
+        ("Why do people criticize the rule?", "Why do people defend the rule?", True),
         # not contrasts: a synonym, an added detail, two changes
         ("How do I learn Go fast?", "How do I learn Go quickly?", False),
         ("Why is the euro strong?", "Why is the euro strong this year?", False),
