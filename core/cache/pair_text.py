@@ -276,24 +276,16 @@ _TIME_POSSESSIVE = re.compile(
     re.IGNORECASE,
 )
 _END = re.compile(r"\s*[?.!]*$")
-# "How can I", "How should I", "How to", "How does one", "What is the way to", "Ways to": "How do I".
-_HOW_DO_I = re.compile(
-    r"^(?:how\s+(?:can|could|should|shall|do)\s+(?P<subject>i|we)|how\s+(?:does|can|could|should)\s+one|how\s+to"
-    r"|what\s+is\s+(?:the|a)\s+way\s+to|what\s+are\s+(?:some\s+)?(?:the\s+)?ways\s+to|ways\s+to)\s+(?P<rest>\w)",
-    re.IGNORECASE,
-)
 
 
 def canonical_question(text: str) -> str:
-    """``text`` with five shapes of a question said one way.
+    """``text`` with four shapes of a question said one way.
 
     "In Python, how do I read a CSV?" -> "how do I read a CSV in Python?" (a fronted phrase moved to
     the end); "Why cannot I log in?" -> "Why can I not log in?" (an inverted negation put back after
     its subject); "What caused SVB to fail?" -> "Why did SVB fail?" (and "what causes" -> "why
     does/do"); "Who won this year's Super Bowl?" -> "Who won the Super Bowl this year?" (a time
-    possessive, when there is one, moved to the end); "How can I / How to / What is the way to
-    reset my password?" -> "How do I reset my password?" (not "how do you": that may ask about the bot
-    itself).  Anything else is returned as it is.
+    possessive, when there is one, moved to the end).  Anything else is returned as it is.
     """
     text = _INVERTED_NOT.sub(
         lambda match: f"{match['can'] or match['aux']} {match['pronoun']} not", text)
@@ -317,10 +309,6 @@ def canonical_question(text: str) -> str:
         else:
             auxiliary = "did"
         text = f"Why {auxiliary} {subject} {match['rest']}{match['end'] or '?'}"
-    match = _HOW_DO_I.match(text.strip())
-    if match:
-        subject = "we" if (match["subject"] or "").casefold() == "we" else "I"
-        text = f"How do {subject} {text.strip()[match.start('rest'):]}"
     return text
 
 
