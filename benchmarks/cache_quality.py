@@ -44,7 +44,8 @@ from training.cache_protocol import Lookup, Score, build_lookups, score_decision
 from training.qqp_splits import load_splits
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
-OWN_SETS = {"fresh (held out)": DATA / "cache_pairs_fresh.jsonl", "old": DATA / "cache_pairs.jsonl"}
+OWN_SETS = {"fresh (held out)": DATA / "cache_pairs_fresh.jsonl", "old": DATA / "cache_pairs.jsonl",
+            "blind3 (held out, session 6)": DATA / "cache_pairs_blind3.jsonl"}
 FLOOR = Settings.model_fields["cache_similarity_threshold"].default
 
 Decide = Callable[[str, Sequence[Candidate]], Candidate | None]
