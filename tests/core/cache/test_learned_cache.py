@@ -21,12 +21,16 @@ from tests.core.cache.conftest import Answer, CacheHarness
 _DATA = Path(__file__).resolve().parents[2] / "data"
 GUILD = 4_004
 NAMESPACE = "autointel:standard:local:v1"
-# Floors at the measured figures of the shipped model at the default level (docs/verifier_model_card.md).
+# Floors near the measured figures of the shipped model at the default level (docs/verifier_model_card.md,
+# session 6: fresh 1 wrong and 81 / 139, older 0 and 48 / 60, blind3 6 and 60 / 100), each with one pair
+# of room: int8 kernels may round differently on another CPU, and a pair at the threshold may flip.
 # The targets are 0 wrong hits and >= 70 % of paraphrases on the fresh set: missed, and said so.
 FRESH_MAX_WRONG = 2
-FRESH_MIN_RECALL = 0.45
+FRESH_MIN_RECALL = 0.57
 OLD_MAX_WRONG = 0
-OLD_MIN_RECALL = 0.65
+OLD_MIN_RECALL = 0.78
+BLIND3_MAX_WRONG = 7
+BLIND3_MIN_RECALL = 0.59
 
 
 class LabelledPair(BaseModel):
@@ -85,6 +89,14 @@ async def test_old_set_through_the_cache(harness: CacheHarness, decider: Learned
     wrong, served = await _served(await _filled_cache(harness, decider, pairs), pairs)
     assert len(wrong) <= OLD_MAX_WRONG, wrong
     assert served / sum(pair.same_meaning for pair in pairs) >= OLD_MIN_RECALL
+
+
+async def test_third_held_out_set_through_the_cache(harness: CacheHarness, decider: LearnedDecider) -> None:
+    pairs = _pairs("cache_pairs_blind3.jsonl")
+    assert len(pairs) == 240
+    wrong, served = await _served(await _filled_cache(harness, decider, pairs), pairs)
+    assert len(wrong) <= BLIND3_MAX_WRONG, wrong
+    assert served / sum(pair.same_meaning for pair in pairs) >= BLIND3_MIN_RECALL
 
 
 async def test_strict_guild_serves_no_more_than_the_default(harness: CacheHarness, decider: LearnedDecider) -> None:
