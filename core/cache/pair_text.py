@@ -28,8 +28,10 @@ And two vetoes that are certain without a model:
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Collection
+from pathlib import Path
 
 __all__ = [
     "active_voice", "align_typos", "american_spelling", "canonical_aliases", "canonical_question", "expand_contractions", "is_contrast", "is_role_swap", "prepare_pair",
@@ -183,6 +185,8 @@ _IRREGULAR_VERBS = {
     "spoken": ("speak", "spoke"), "frozen": ("freeze", "froze"), "fed": ("feed", "fed"), "fled": ("flee", "fled"),
     "dealt": ("deal", "dealt"), "sunk": ("sink", "sank"), "swept": ("sweep", "swept"), "wound": ("wind", "wound"),
 }
+#: Irregular pasts and participles -> base form ("taught" -> "teach"), for comparing verbs.
+_BASE_FORMS = {form: base for participle, (base, past) in _IRREGULAR_VERBS.items() for form in (participle, past)}
 _PASSIVE = re.compile(
     r"^(?P<wh>why|how|when|where|how come)\s+(?:was|were)\s+(?P<patient>.+?)\s+(?P<verb>[a-z]+)\s+by\s+(?P<agent>[^?.!]+?)"
     r"(?P<end>\s*[?.!]*)$",
@@ -408,13 +412,45 @@ _DEMONYMS = {
 _ARTICLES = frozenset({"a", "an", "the"})
 
 
-def _swap_words(text: str) -> list[str]:
-    """The words the role-swap test compares: stemmed, countries for their adjectives, no articles."""
+def _swap_words(text: str, *, verbs: bool = False) -> list[str]:
+    """The words the role-swap test compares: stemmed, countries for their adjectives, no articles;
+    with ``verbs``, an irregular past as its base form first ("taught" as "teach")."""
     words: list[str] = []
     for word in _TOKEN.findall(text.casefold()):
         if word not in _ARTICLES:
+            word = _BASE_FORMS.get(word, word) if verbs else word
             words += [_stem(part) for part in _DEMONYMS.get(word, word).split()]
     return words
+
+
+_WH = frozenset({"who", "whom", "what", "which"})
+_COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "has", "have", "had"})
+_DO = frozenset({"do", "does", "did", "will", "would", "can", "could", "should"})
+
+
+def _is_question_swap(first: list[str], second: list[str]) -> bool:
+    """A question about the subject against one about the object: "who taught Socrates" / "who did
+    Socrates teach", "which team beat Italy" / "which team did Italy beat".  The same words (the
+    auxiliary aside), and one word, the verb, moved from right after the question word to after the
+    noun phrase."""
+    first, second = [word for word in first if word not in _DO], [word for word in second if word not in _DO]
+    if first == second or sorted(first) != sorted(second) or not first or first[0] not in _WH:
+        return False
+    for subject_question, object_question in ((first, second), (second, first)):
+        # the question word may take a noun: "which team"
+        for start in (1, 2):
+            if len(subject_question) <= start + 1 or subject_question[:start] != object_question[:start]:
+                continue
+            verb, rest = subject_question[start], subject_question[start + 1 :]
+            if verb in _COPULAS:
+                continue  # "what is the capital" / "what capital is": no subject and object
+            for position in range(1, len(rest) + 1):
+                noun_phrase = rest[:position]
+                if any(word in _COPULAS or word in _RELATIONS for word in noun_phrase):
+                    break  # "what capital is of France": no noun phrase between
+                if object_question[start:] == [*noun_phrase, verb, *rest[position:]]:
+                    return True
+    return False
 
 
 def is_role_swap(query: str, stored: str) -> bool:
@@ -423,6 +459,8 @@ def is_role_swap(query: str, stored: str) -> bool:
     words trade places across a word that relates them: ``L A M B R`` against ``L B M A R``, where
     ``M`` holds a content word or the words between hold a relation ("to", "from", "than"), and not
     only symmetric connectors ("and", "or", "vs")."""
+    if _is_question_swap(_swap_words(query, verbs=True), _swap_words(stored, verbs=True)):
+        return True
     first = _swap_words(query)
     second = _swap_words(stored)
     if first == second or sorted(first) != sorted(second):
@@ -502,7 +540,11 @@ _CONTRAST_GROUPS = [
     {"attack", "defend"}, {"criticize", "criticise", "praise", "defend"}, {"criticized", "criticised", "praised", "defended"},
     {"criticism", "praise"}, {"promote", "demote"}, {"promoted", "demoted"}, {"offense", "defense"}, {"offensive", "defensive"}, {"home", "away"}, {"entry", "exit"},
     {"arrive", "leave", "depart"}, {"arrivals", "departures"}, {"join", "leave", "quit"}, {"joined", "left"},
-    {"legal", "illegal", "banned"}, {"pass", "fail"}, {"passed", "failed"}, {"majority", "minority"},
+    {"legal", "illegal", "banned"}, {"surplus", "deficit"}, {"surpluses", "deficits"}, {"hawkish", "dovish"},
+    {"hawks", "doves"}, {"inflation", "deflation"}, {"inflationary", "deflationary"}, {"appreciate", "depreciate"},
+    {"appreciation", "depreciation"}, {"overweight", "underweight"}, {"overbought", "oversold"},
+    {"outperform", "underperform"}, {"outperformed", "underperformed"}, {"inflows", "outflows"},
+    {"inflow", "outflow"}, {"upside", "downside"}, {"boom", "bust"}, {"pass", "fail"}, {"passed", "failed"}, {"majority", "minority"},
     # scope
     {"one", "all", "every", "each", "any", "both"}, {"person", "people"}, {"main", "all", "other"},
     {"only", "all", "every"}, {"some", "none", "no", "all"}, {"only", "also"}, {"cause", "causes"}, {"reason", "reasons"},
@@ -539,12 +581,21 @@ def _contrast_words(text: str) -> list[str]:
     return [word for word in _TOKEN.findall(lowered) if word not in _GRAMMAR_WORDS]
 
 
+@functools.cache
+def _wordnet_antonyms() -> frozenset[frozenset[str]]:
+    """WordNet 3.0's antonym pairs with their inflections (``data/antonyms.txt``, made by
+    ``training/wordnet_antonyms.py``): the long tail the table above does not list."""
+    text = (Path(__file__).parent / "data" / "antonyms.txt").read_text()
+    return frozenset(frozenset(line.split()) for line in text.splitlines() if line and not line.startswith("#"))
+
+
 _GRAMMAR_WORDS = frozenset("a an the is are was were be been do does did".split())
 """Left out of the comparison: "who is the richest person" / "who are the richest people" differ in one place."""
 
 
 def _opposed(first: str, second: str) -> bool:
-    if frozenset((first, second)) in _CONTRASTS:
+    pair = frozenset((first, second))
+    if pair in _CONTRASTS or pair in _wordnet_antonyms():
         return True
     short, long = sorted((first, second), key=len)
     return len(short) >= 3 and any(long == prefix + short for prefix in _NEGATING_PREFIXES)
