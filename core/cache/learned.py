@@ -35,7 +35,7 @@ import numpy as np
 
 from core.cache.decision import Candidate, Decision
 from core.cache.keys import normalise_query
-from core.cache.pair_text import is_contrast, is_role_swap, prepare_pair
+from core.cache.pair_text import is_contrast, is_role_swap, is_tense_contrast, prepare_pair
 from core.errors import ConfigError
 from core.inference.cross_encoder import CrossEncoder
 
@@ -58,12 +58,27 @@ _QUARTER = re.compile(r"\bq([1-4])\b")  # "Q3" is the third quarter
 
 
 def number_values(text: str) -> frozenset[str]:
-    """The numbers a request names, as canonical strings (``"2,000"`` and ``"2000"`` agree)."""
+    """The numbers a request names, as canonical strings (``"2,000"`` and ``"2000"`` agree; ``"LVIII"``
+    is 58)."""
     lowered = text.casefold()
     values = {match.group(1).replace(",", "").rstrip(".") for match in _NUMBER.finditer(lowered)}
     values |= {str(_NUMBER_WORDS[word]) for word in _WORD.findall(lowered) if word in _NUMBER_WORDS}
     values |= set(_QUARTER.findall(lowered))
+    values |= {str(_roman(match[1])) for match in _ROMAN_AFTER_NAME.finditer(text) if _ROMAN.fullmatch(match[1])}
     return frozenset(_canonical(value) for value in values if value)
+
+
+# Upper-case Roman numerals of two letters or more after a capitalised word ("Super Bowl LVIII",
+# "World War II", "Henry VIII"); one letter is too often a word or a name ("I", "X").
+_ROMAN_AFTER_NAME = re.compile(r"\b[A-Z][a-z]+ ([MDCLXVI]{2,})\b")
+_ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
+
+
+def _roman(numeral: str) -> int:
+    values = [_ROMAN_VALUES[letter] for letter in numeral]
+    return sum(-value if value < following else value
+               for value, following in zip(values, [*values[1:], 0], strict=True))
 
 
 def _canonical(value: str) -> str:
@@ -175,6 +190,9 @@ class LearnedDecider:
         for candidate in candidates:
             if excluded and normalise_query(candidate.text) in excluded:
                 continue
+            stored_numbers = number_values(candidate.text)
+            if query_numbers and stored_numbers and query_numbers != stored_numbers:
+                continue
             if candidate.similarity < floor or len(screened) == self._candidates_scored:
                 # too far (or enough to score): only the query itself, spelled another way
                 if _may_be_alike(query, candidate.text):
@@ -182,11 +200,8 @@ class LearnedDecider:
                     if _spelled_alike(prepared):
                         screened.append((candidate, prepared))
                 continue
-            stored_numbers = number_values(candidate.text)
-            if query_numbers and stored_numbers and query_numbers != stored_numbers:
-                continue
             prepared = prepare_pair(query, candidate.text, known=known)
-            if is_role_swap(*prepared) or is_contrast(*prepared):
+            if is_role_swap(*prepared) or is_contrast(*prepared) or is_tense_contrast(*prepared):
                 continue
             screened.append((candidate, prepared))
         return screened

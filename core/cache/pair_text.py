@@ -33,6 +33,8 @@ import re
 from collections.abc import Collection
 from pathlib import Path
 
+from core.engine.gazetteer import PLACES
+
 __all__ = [
     "active_voice", "align_typos", "american_spelling", "canonical_aliases", "canonical_question", "expand_contractions", "is_contrast", "is_role_swap", "prepare_pair",
 ]
@@ -186,7 +188,9 @@ _IRREGULAR_VERBS = {
     "dealt": ("deal", "dealt"), "sunk": ("sink", "sank"), "swept": ("sweep", "swept"), "wound": ("wind", "wound"),
 }
 #: Irregular pasts and participles -> base form ("taught" -> "teach"), for comparing verbs.
-_BASE_FORMS = {form: base for participle, (base, past) in _IRREGULAR_VERBS.items() for form in (participle, past)}
+_BASE_FORMS = {form: base for participle, (base, past) in _IRREGULAR_VERBS.items() for form in (participle, past)
+               if form != base}  # "put", "hit", "read": the same in every tense
+_IRREGULAR_BASES = frozenset(base for base, _ in _IRREGULAR_VERBS.values())
 _PASSIVE = re.compile(
     r"^(?P<wh>why|how|when|where|how come)\s+(?:was|were)\s+(?P<patient>.+?)\s+(?P<verb>[a-z]+)\s+by\s+(?P<agent>[^?.!]+?)"
     r"(?P<end>\s*[?.!]*)$",
@@ -280,6 +284,10 @@ _TIME_POSSESSIVE = re.compile(
     re.IGNORECASE,
 )
 _END = re.compile(r"\s*[?.!]*$")
+# "Adobe's acquisition by Figma" is "the acquisition of Adobe by Figma": an action noun after a
+# possessive, with its agent after "by".
+_NOUN_BY = re.compile(
+    r"\b(?P<owner>[A-Z][\w&.-]*(?: [A-Z][\w&.-]*)?)['\u2019]s (?P<noun>[a-z]+(?:tion|sion|ment|al|ure|over))(?= by\b)")
 
 
 def canonical_question(text: str) -> str:
@@ -293,6 +301,7 @@ def canonical_question(text: str) -> str:
     """
     text = _INVERTED_NOT.sub(
         lambda match: f"{match['can'] or match['aux']} {match['pronoun']} not", text)
+    text = _NOUN_BY.sub(lambda match: f"the {match['noun']} of {match['owner']}", text)
     possessives = list(_TIME_POSSESSIVE.finditer(text))
     if len(possessives) == 1 and possessives[0]["space"]:  # one, before its noun ("last year's?" is none)
         possessive = possessives[0]
@@ -347,7 +356,9 @@ def align_typos(query: str, stored: str, *, known: Collection[str]) -> tuple[str
 
     A word is taken for a typo when it has at least four letters, the other side lacks it, the
     model's vocabulary does not know it (``known``: lower-case whole words) and exactly one word of
-    the other side, absent from this side, is within one edit (two for words of seven letters or
+    the other side, absent from this side, starts with the same letter, is not its opposite
+    ("deflation" / "inflation", "asynchronous" / "synchronous", "uninstall" / "install": a prefix
+    is a word, not a slip) and is within one edit (two for words of seven letters or
     more, when that word is a known one).  Two unknown words two edits apart are more often two
     names than a name and its typo ("Shopify" / "Spotify").  The query is aligned first, so two
     unknown spellings meet at the stored one.
@@ -367,7 +378,8 @@ def _aligned(text: str, other: str, *, known: Collection[str]) -> str:
         if len(lowered) < 4 or lowered in known or lowered in other_words:
             return word
         long_word = len(lowered) >= 7
-        close = [target for target in targets if _within(lowered, target, 2 if long_word and target in known else 1)]
+        close = [target for target in targets if target[0] == lowered[0] and not _opposed(lowered, target)
+                 and _within(lowered, target, 2 if long_word and target in known else 1)]
         return close[0] if len(close) == 1 else word
 
     return _LETTERS.sub(replace, text)
@@ -488,6 +500,36 @@ def is_role_swap(query: str, stored: str) -> bool:
     return False
 
 
+# -- tense ----------------------------------------------------------------------------------------
+_FUTURE = frozenset({"will", "shall", "gonna"})
+_PAST = frozenset({"did", "was", "were", "has", "have", "had"})
+_TENSE_WORDS = frozenset({"so", "far", "yet", "already", "now", "still", "ever", "soon", "going", "to", "be", "been",
+                          "is", "are", "am"})
+
+
+def is_tense_contrast(query: str, stored: str) -> bool:
+    """True when one request asks about the future and the other about the past, and they are
+    otherwise the same request ("How will the DMA affect Apple?" / "How has the DMA affected Apple so
+    far?"): the same words, verbs in their base form, auxiliaries and "so far", "yet" aside.  Present
+    against past is left to the model: "why is X falling" and "why did X fall" are often one request."""
+    first, second = _TOKEN.findall(query.casefold()), _TOKEN.findall(stored.casefold())
+    if {_tense(first), _tense(second)} != {"future", "past"}:
+        return False
+    return _tenseless(first) == _tenseless(second)
+
+
+def _tense(words: list[str]) -> str | None:
+    if any(word in _FUTURE for word in words) or " going to " in f" {' '.join(words)} ":
+        return "future"
+    past = any(word in _PAST or (word in _BASE_FORMS and word not in _IRREGULAR_BASES) for word in words)
+    return "past" if past or any(word.endswith("ed") and len(word) > 4 for word in words) else None
+
+
+def _tenseless(words: list[str]) -> list[str]:
+    return sorted(_stem(re.sub(r"ied$", "y", _BASE_FORMS.get(word, word))) for word in words
+                  if word not in _FUTURE and word not in _PAST and word not in _TENSE_WORDS and word not in _ARTICLES)
+
+
 # -- contrasts ------------------------------------------------------------------------------------
 _CONTRAST_GROUPS = [
     # time
@@ -544,7 +586,9 @@ _CONTRAST_GROUPS = [
     {"hawks", "doves"}, {"inflation", "deflation"}, {"inflationary", "deflationary"}, {"appreciate", "depreciate"},
     {"appreciation", "depreciation"}, {"overweight", "underweight"}, {"overbought", "oversold"},
     {"outperform", "underperform"}, {"outperformed", "underperformed"}, {"inflows", "outflows"},
-    {"inflow", "outflow"}, {"upside", "downside"}, {"boom", "bust"}, {"pass", "fail"}, {"passed", "failed"}, {"majority", "minority"},
+    {"inflow", "outflow"}, {"upside", "downside"}, {"boom", "bust"}, {"shortage", "glut"}, {"shortages", "gluts"},
+    {"horizontal", "vertical"}, {"horizontally", "vertically"}, {"promoted", "relegated"}, {"promotion", "relegation"},
+    {"pass", "fail"}, {"passed", "failed"}, {"majority", "minority"},
     # scope
     {"one", "all", "every", "each", "any", "both"}, {"person", "people"}, {"main", "all", "other"},
     {"only", "all", "every"}, {"some", "none", "no", "all"}, {"only", "also"}, {"cause", "causes"}, {"reason", "reasons"},
@@ -567,11 +611,28 @@ def is_contrast(query: str, stored: str) -> bool:
         return False
     tag, i1, i2, j1, j2 = differences[0]
     removed, added = first[i1:i2], second[j1:j2]
+    if tag == "replace" and _other_place(" ".join(removed), " ".join(added)):
+        return True  # "weather in Austria" / "weather in Australia"
     if tag == "replace" and len(removed) == len(added) <= 3:  # "import from" / "export to"
         return all(_opposed(old, new) for old, new in zip(removed, added, strict=True))
     if tag in {"insert", "delete"}:  # "is not" / "is", "no longer" / "still"
         return (added or removed) in (["not"], ["no"], ["never"], ["no", "longer"])
     return False
+
+
+_PLACES = frozenset(place.casefold() for place in PLACES)
+#: Two names of one place: not a change of place.
+_SAME_PLACE = [frozenset(group) for group in (
+    {"america", "united states"}, {"britain", "great britain", "united kingdom"}, {"czechia", "czech republic"},
+    {"kiev", "kyiv"}, {"korea", "south korea"},
+)]
+
+
+def _other_place(first: str, second: str) -> bool:
+    """Both are well-known places (``core.engine.gazetteer.PLACES``: countries, regions, large cities)
+    and not two names of one."""
+    return (first != second and first in _PLACES and second in _PLACES
+            and not any(first in group and second in group for group in _SAME_PLACE))
 
 
 def _contrast_words(text: str) -> list[str]:
@@ -598,7 +659,10 @@ def _opposed(first: str, second: str) -> bool:
     if pair in _CONTRASTS or pair in _wordnet_antonyms():
         return True
     short, long = sorted((first, second), key=len)
-    return len(short) >= 3 and any(long == prefix + short for prefix in _NEGATING_PREFIXES)
+    if len(short) >= 3 and any(long == prefix + short for prefix in _NEGATING_PREFIXES):
+        return True
+    # "asynchronous", "decentralize", "misinformation": only on longer words ("await" is not "wait")
+    return len(short) >= 6 and any(long == prefix + short for prefix in ("a", "de", "mis"))
 
 
 def prepare_pair(query: str, stored: str, *, known: Collection[str]) -> tuple[str, str]:

@@ -43,6 +43,13 @@ def test_number_values_agree_on_spellings_and_differ_on_values(first: str, secon
     assert (number_values(first) == number_values(second)) is same
 
 
+def test_roman_numerals_after_a_name_are_numbers() -> None:
+    assert number_values("Who won Super Bowl LVIII?") == {"58"}
+    assert number_values("Who won Super Bowl LVII?") == {"57"}
+    assert number_values("Causes of World War II") == number_values("Causes of the second world war") == {"2"}
+    assert number_values("I think X is good") == frozenset()  # one letter: a word or a name
+
+
 def test_a_number_glued_to_a_word_is_not_read_from_its_middle() -> None:
     assert number_values("is the s&p500 at a high") == frozenset()  # once read "00", so vetoed "S&P 500"
     assert number_values("the 2nd of 300") == {"2", "300"}

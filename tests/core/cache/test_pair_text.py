@@ -13,6 +13,7 @@ from core.cache.pair_text import (
     expand_contractions,
     is_contrast,
     is_role_swap,
+    is_tense_contrast,
     prepare_pair,
 )
 
@@ -79,6 +80,10 @@ def test_a_role_swap_is_two_words_trading_places_around_a_relation(first: str, s
         ("Why did the stock ascend?", "Why did the stock descend?", True),  # WordNet's antonyms
         ("Why did the council approve the plan?", "Why did the council disapprove the plan?", True),
         ("Which country has a trade surplus?", "Which country has a trade deficit?", True),
+        ("weather in Austria tomorrow", "weather in Australia tomorrow", True),  # two places
+        ("Why is the United States in debt?", "Why is Canada in debt?", True),
+        ("Why is the United States in debt?", "Why is America in debt?", False),  # one place, two names
+        ("when should I use asynchronous reads", "when should I use synchronous reads", True),
         # not contrasts: a synonym, an added detail, two changes
         ("How do I learn Go fast?", "How do I learn Go quickly?", False),
         ("Why is the euro strong?", "Why is the euro strong this year?", False),
@@ -107,6 +112,42 @@ def test_an_unknown_word_takes_the_close_spelling_of_the_other_side() -> None:
     query, stored = align_typos("capital of France", "capital of Franca", known=KNOWN)
     assert (query, stored.casefold()) == ("capital of France", "capital of france")
     assert align_typos("How do vaccines work", "How do vectors work", known=KNOWN)[0] == "How do vaccines work"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "contrast"),
+    [
+        ("How has the DMA affected Apple so far?", "How will the DMA affect Apple?", True),
+        ("When will GTA 6 be released?", "When was GTA 6 released?", True),
+        ("Which teams qualified for the knockouts?", "Which teams will qualify for the knockouts?", True),
+        ("What is going to happen to rates?", "What happened to rates?", True),
+        ("Why did Tesla stock fall?", "Why is Tesla stock falling?", False),  # often one request
+        ("What will happen to rates?", "What will happen to rates?", False),
+        ("What will Apple announce?", "What did Google announce?", False),  # another difference: the model's
+    ],
+)
+def test_future_against_past_is_a_contrast(first: str, second: str, contrast: bool) -> None:
+    assert is_tense_contrast(first, second) is contrast
+    assert is_tense_contrast(second, first) is contrast
+
+
+def test_an_action_noun_after_a_possessive_is_said_with_of() -> None:
+    assert canonical_question("explain Adobe's acquisition by Figma") == "explain the acquisition of Adobe by Figma"
+    assert canonical_question("What is Apple's revenue by region?") == "What is Apple's revenue by region?"
+    assert is_role_swap("explain the acquisition of Adobe by Figma", "explain the acquisition of Figma by Adobe")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("why did the yen depreciate", "why did the yen appreciate"),  # another first letter
+        ("is China at risk of deflation", "is China at risk of inflation"),
+        ("how to uninstall homebrew", "how to install homebrew"),  # a prefix, not a slip
+    ],
+)
+def test_a_word_and_its_opposite_are_not_a_typo(first: str, second: str) -> None:
+    known = KNOWN | {"appreciate", "inflation", "install"}
+    assert align_typos(first, second, known=known) == (first, second)
 
 
 def test_two_unknown_names_two_edits_apart_stay_two_names() -> None:
