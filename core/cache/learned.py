@@ -187,13 +187,14 @@ class LearnedDecider:
         screened: list[tuple[Candidate, tuple[str, str]]] = []
         nearest = max((candidate.similarity for candidate in candidates), default=0.0)
         floor = max(floor, nearest - self._similarity_margin)
+        scored = 0
         for candidate in candidates:
             if excluded and normalise_query(candidate.text) in excluded:
                 continue
             stored_numbers = number_values(candidate.text)
             if query_numbers and stored_numbers and query_numbers != stored_numbers:
                 continue
-            if candidate.similarity < floor or len(screened) == self._candidates_scored:
+            if candidate.similarity < floor or scored == self._candidates_scored:
                 # too far (or enough to score): only the query itself, spelled another way
                 if _may_be_alike(query, candidate.text):
                     prepared = prepare_pair(query, candidate.text, known=known)
@@ -204,4 +205,5 @@ class LearnedDecider:
             if is_role_swap(*prepared) or is_contrast(*prepared) or is_tense_contrast(*prepared):
                 continue
             screened.append((candidate, prepared))
+            scored += 1
         return screened

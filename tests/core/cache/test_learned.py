@@ -125,6 +125,15 @@ def test_a_request_spelled_another_way_is_served_under_the_floor(
     assert decision.probability == 1.0
 
 
+def test_at_most_three_candidates_are_scored_besides_the_query_spelled_another_way(decider: LearnedDecider) -> None:
+    texts = ["How do I learn Rust fast?", "How can I learn Rust quickly?", "Best way to learn Rust?",
+             "How do I lern Go?", "Where can I learn Rust?"]
+    candidates = [_candidate(text, 0.97 - 0.01 * position, position) for position, text in enumerate(texts)]
+    eligible = decider.eligible("How do I learn Go?", candidates, floor=0.8, excluded=())
+    # the first three are scored, the typo is the query itself; the fifth is never scored
+    assert [candidate.entry_id for candidate in eligible] == [0, 1, 2, 3]
+
+
 def test_under_the_floor_a_request_with_one_other_word_is_not_served(decider: LearnedDecider) -> None:
     for query, stored in (("explain how bitcoin works", "Explain how blockchain works"),
                           ("How does the immune system fight bacteria?", "How does the immune system fight viruses?")):
