@@ -620,7 +620,11 @@ def is_contrast(query: str, stored: str) -> bool:
     return False
 
 
-_PLACES = frozenset(place.casefold() for place in PLACES)
+# The gazetteer's places and every US state (the gazetteer lists only some: it settles entity types)
+_US_STATES = frozenset("""arkansas connecticut delaware idaho indiana iowa kansas kentucky louisiana maine maryland
+    mississippi missouri montana nebraska oklahoma tennessee utah vermont wisconsin wyoming""".split()) | {
+    "new hampshire", "north dakota", "rhode island", "south carolina", "south dakota", "west virginia"}
+_PLACES = frozenset(place.casefold() for place in PLACES) | _US_STATES
 #: Two names of one place: not a change of place.
 _SAME_PLACE = [frozenset(group) for group in (
     {"america", "united states"}, {"britain", "great britain", "united kingdom"}, {"czechia", "czech republic"},

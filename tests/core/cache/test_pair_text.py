@@ -81,6 +81,7 @@ def test_a_role_swap_is_two_words_trading_places_around_a_relation(first: str, s
         ("Why did the council approve the plan?", "Why did the council disapprove the plan?", True),
         ("Which country has a trade surplus?", "Which country has a trade deficit?", True),
         ("weather in Austria tomorrow", "weather in Australia tomorrow", True),  # two places
+        ("weather forecast for portland maine tomorrow", "weather forecast for portland oregon tomorrow", True),
         ("Why is the United States in debt?", "Why is Canada in debt?", True),
         ("Why is the United States in debt?", "Why is America in debt?", False),  # one place, two names
         ("when should I use asynchronous reads", "when should I use synchronous reads", True),
