@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 
 from core.errors import ConfigError
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "console":
         from bot.console import run_console
 
+        # Ctrl-C ends the console however it was started, as SIGINT and SIGTERM end the bot
+        # (bot.launcher): a parent that ignores SIGINT (a non-interactive shell's background job,
+        # `make` under it) would otherwise pass the ignoring on, and asyncio.run only takes over
+        # SIGINT from Python's default handler.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             return asyncio.run(run_console(settings, commands=args.run, as_json=args.json))
         except KeyboardInterrupt:  # Ctrl-C: the runtime was closed as the task unwound

@@ -453,9 +453,20 @@ def test_end_of_input_leaves_the_prompt_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_ctrl_c_at_the_prompt_exits_130_without_a_traceback(tmp_path: Path) -> None:
+# The console started as a non-interactive shell's background job (or `make` under one) inherits
+# SIGINT ignored; exec keeps it ignored.
+_START_WITH_SIGINT_IGNORED = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'bot', 'console'])"
+)
+
+
+@pytest.mark.parametrize("parent", ["terminal", "sigint-ignored"])
+def test_ctrl_c_at_the_prompt_exits_130_without_a_traceback(tmp_path: Path, parent: str) -> None:
+    command = [sys.executable, "-m", "bot", "console"] if parent == "terminal" else [
+        sys.executable, "-c", _START_WITH_SIGINT_IGNORED]
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "console"],
+        command,
         cwd=tmp_path, env=_console_env(tmp_path),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
