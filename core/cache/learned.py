@@ -12,8 +12,10 @@ entries of a lookup (best first, already filtered to the guild and namespace) it
 2. vetoes what is certain without a model: both sides name numbers (years, versions, amounts,
    ordinals; ``Q3`` and ``third`` are both 3) and they are not the same numbers; or both use the
    same words with two of them trading places (``core.cache.pair_text.is_role_swap``); or they
-   differ in one place only, where one says the opposite of the other (``is_contrast``); both
-   judged on the pair as spelled for the model (3.), so a passive swap is a role swap;
+   differ in one place only, where one says the opposite of the other or names another place
+   (``is_contrast``); or one asks about the future and the other about the past
+   (``is_tense_contrast``); all judged on the pair as spelled for the model (3.), so a passive swap
+   is a role swap;
 3. scores the rest with the cross-encoder (:mod:`core.inference.cross_encoder`) in one batched forward
    pass, after spelling both sides alike where they certainly agree (contractions, aliases, passive
    questions made active, typos:

@@ -467,10 +467,10 @@ def _is_question_swap(first: list[str], second: list[str]) -> bool:
 
 def is_role_swap(query: str, stored: str) -> bool:
     """True when the two requests have the same words (up to a crude stem, articles aside, a country
-    for its adjective) and two runs of content
-    words trade places across a word that relates them: ``L A M B R`` against ``L B M A R``, where
-    ``M`` holds a content word or the words between hold a relation ("to", "from", "than"), and not
-    only symmetric connectors ("and", "or", "vs")."""
+    for its adjective) and two runs of content words trade places across a word that relates them:
+    ``L A M B R`` against ``L B M A R``, where ``M`` holds a content word or the words between hold a
+    relation ("to", "from", "than"), and not only symmetric connectors ("and", "or", "vs"); or when
+    one asks about the subject and the other about the object (:func:`_is_question_swap`)."""
     if _is_question_swap(_swap_words(query, verbs=True), _swap_words(stored, verbs=True)):
         return True
     first = _swap_words(query)
