@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MAX_LENGTH = 256
 # The model id is part of every cache namespace: each way of quantising gets its own.
 MODEL_IDS = {"weight-only": "all-MiniLM-L6-v2-onnx-w8", "plain": "all-MiniLM-L6-v2-onnx-int8",
-             "fused": "all-MiniLM-L6-v2-onnx-int8-fused", "smooth": "all-MiniLM-L6-v2-onnx-sq8"}
+             "fused": "all-MiniLM-L6-v2-onnx-int8-fused", "smooth": "all-MiniLM-L6-v2-onnx-sq8",
+             "outlier": "all-MiniLM-L6-v2-onnx-i8o"}
 
 
 def _base_model_path() -> str:
@@ -49,7 +50,7 @@ def _base_model_path() -> str:
 def export(out: Path, *, method: str, keep: list[str]) -> bytes:
     base = _base_model_path()
     # eager attention is the pattern the transformer optimizer fuses; the plain graph keeps the default
-    fused = method in {"fused", "smooth"}
+    fused = method in {"fused", "smooth", "outlier"}
     model = AutoModel.from_pretrained(base, **({"attn_implementation": "eager"} if fused else {})).eval()
     tokenizer = AutoTokenizer.from_pretrained(base)
     sample = tokenizer(["an example sentence"], return_tensors="pt")
@@ -58,7 +59,7 @@ def export(out: Path, *, method: str, keep: list[str]) -> bytes:
         int8 = Path(scratch) / "int8.onnx"
         calibration = [{name: np.asarray(value, dtype=np.int64)[None, :] for name, value in encoded.items()}
                        for encoded in (tokenizer(text, truncation=True, max_length=MAX_LENGTH)
-                                       for text in calibration_sentences())] if method == "smooth" else []
+                                       for text in calibration_sentences())] if method in {"smooth", "outlier"} else []
         kept = export_int8(model, output="last_hidden_state", sample=dict(sample), int8=int8, method=method, keep=keep,
                            scratch=Path(scratch), calibration=calibration)
         payload = int8.read_bytes()
