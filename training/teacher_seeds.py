@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from training.qqp_splits import load_splits
 
-FILES, PER_FILE, SEED = 6, 150, 77
+FILES, PER_FILE, SEED = 10, 150, 77
 _UNWANTED = re.compile(r"http|\$|\\|\[math")
 
 
