@@ -7,7 +7,9 @@ and fine-tunes it on:
 - the QQP *train* split (``training/qqp_splits.py``: disjoint by question from the calibration and
   evaluation splits), each pair in a random order;
 - generated pairs (``training/pair_generator.py``): near-misses by perturbation and paraphrases by
-  surface noise, seeded from the train split's questions and from templates.
+  surface noise, seeded from the train split's questions and from templates;
+- with ``--teacher N``: the pairs a language-model teacher wrote (``training/data/teacher/``),
+  each drawn ``N`` times.
 
 Fixed seeds; CPU only.  Writes a plain PyTorch checkpoint to ``--out`` (not shipped): run
 ``training/export_verifier.py`` next to turn it into the shipped int8 ONNX file.
@@ -54,7 +56,7 @@ def _base_model_path() -> str:
 
 def build_examples(
     *, seed: int, per_question: float, templates: int, qqp_share: float = 1.0, word_swaps: int = 1500,
-    synonyms: int = 0, transitive: int = 0,
+    synonyms: int = 0, transitive: int = 0, teacher: int = 0,
 ) -> list[tuple[str, str, int, str]]:
     splits = load_splits()
     rng = random.Random(seed)
@@ -66,6 +68,10 @@ def build_examples(
     if transitive:  # its own generator: the draws above and below stay those of runs without it
         examples += [(a, b, 1, "qqp_transitive") for a, b in transitive_positives(splits.train, count=transitive,
                                                                                    seed=seed)]
+    if teacher:  # its own generator too
+        teacher_rng = random.Random(seed + 1)
+        examples += [(a, b, label, f"teacher_{kind}") if teacher_rng.random() < 0.5 else (b, a, label, f"teacher_{kind}")
+                     for _ in range(teacher) for a, b, label, kind in teacher_pairs()]
     questions = sorted({text for pair in splits.train for text in (pair.a, pair.b)})
     generated = generate_pairs(questions, per_question=per_question, templates=templates, seed=seed,
                                word_swaps=word_swaps, synonyms=synonyms)
@@ -74,6 +80,21 @@ def build_examples(
     examples = [(expand_contractions(a), expand_contractions(b), label, kind) for a, b, label, kind in examples]
     rng.shuffle(examples)
     return examples
+
+
+TEACHER_DIR = Path(__file__).resolve().parent / "data" / "teacher"
+
+
+def teacher_pairs(folder: Path = TEACHER_DIR) -> list[tuple[str, str, int, str]]:
+    """The pairs written by a language-model teacher (``training/data/teacher/*.jsonl``, see its README):
+    (seed, text, label, kind), seeded from QQP *train* questions and from invented bot requests."""
+    pairs = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row.get("label") in (0, 1) and row.get("seed") and row.get("text"):
+                pairs.append((row["seed"].strip(), row["text"].strip(), int(row["label"]), str(row.get("kind", ""))))
+    return pairs
 
 
 def transitive_positives(pairs: Sequence[QqpPair], *, count: int, seed: int) -> list[tuple[str, str]]:
@@ -124,7 +145,7 @@ def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     examples = build_examples(seed=args.seed, per_question=args.per_question, templates=args.templates,
                               qqp_share=args.qqp_share, word_swaps=args.word_swaps,
-                              synonyms=args.synonyms, transitive=args.transitive)
+                              synonyms=args.synonyms, transitive=args.transitive, teacher=args.teacher)
     kinds: dict[str, list[int]] = {}
     for _, _, label, kind in examples:
         kinds.setdefault(kind, [0, 0])[label] += 1
@@ -194,6 +215,8 @@ def main() -> None:
     parser.add_argument("--synonyms", type=int, default=0, help="one-word synonym positives over real questions")
     parser.add_argument("--transitive", type=int, default=0,
                         help="QQP train questions linked only through a third one, as positives")
+    parser.add_argument("--teacher", type=int, default=0,
+                        help="times each pair of training/data/teacher/ is drawn (each time in a random order)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
