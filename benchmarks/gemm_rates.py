@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -33,12 +34,17 @@ from core.engine.text import segment_sources
 from core.inference.embedder import DEFAULT_EMBEDDER_DIR, OnnxEmbedder
 from core.inference.onnx import read_tokenizer
 
+if TYPE_CHECKING:
+    import onnxruntime
+
 _SHAPES = [(384, 384), (384, 1536), (1536, 384)]
 _ROWS = 2_048
 _LAYERS, _HIDDEN, _INNER = 6, 384, 1536
 
 
-def _session(op: str, rows: int, inner: int, outer: int, threads: int) -> tuple[object, dict[str, np.ndarray]]:
+def _session(
+    op: str, rows: int, inner: int, outer: int, threads: int
+) -> tuple[onnxruntime.InferenceSession, dict[str, np.ndarray]]:
     import onnxruntime
     from onnx import TensorProto, helper
 
@@ -47,7 +53,7 @@ def _session(op: str, rows: int, inner: int, outer: int, threads: int) -> tuple[
         a_type, y_type = TensorProto.FLOAT, TensorProto.FLOAT
         weight = helper.make_tensor("W", TensorProto.FLOAT, [inner, outer], rng.random((inner, outer), np.float32).ravel())
         extra, inputs = [], ["A", "W"]
-        feed = rng.random((rows, inner), np.float32)
+        feed: np.ndarray = rng.random((rows, inner), np.float32)
     else:
         a_type, y_type = TensorProto.UINT8, TensorProto.INT32
         weight = helper.make_tensor("W", TensorProto.INT8, [inner, outer],
@@ -70,11 +76,11 @@ def gemm_rate(op: str, inner: int, outer: int, *, threads: int, repeat: int = 40
     """Billions of multiply-adds x 2 per second of one ``op`` on ``_ROWS`` rows (median of ``repeat``)."""
     session, feeds = _session(op, _ROWS, inner, outer, threads)
     for _ in range(5):
-        session.run(None, feeds)  # type: ignore[attr-defined]
+        session.run(None, feeds)
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
-        session.run(None, feeds)  # type: ignore[attr-defined]
+        session.run(None, feeds)
         times.append(time.perf_counter() - started)
     return 2 * _ROWS * inner * outer / statistics.median(times) / 1e9
 

@@ -2,11 +2,12 @@
 
     .venv/bin/python training/teacher_seeds.py --out /tmp/seeds
 
-Six files of 150 questions each (``seeds0.txt`` .. ``seeds5.txt``), drawn with a fixed seed from the
+Ten files of 150 questions each (``seeds0.txt`` .. ``seeds9.txt``), drawn with a fixed seed from the
 QQP *train* split only (``training/qqp_splits.py``): questions of 5-18 words ending in "?", ASCII,
-without links, dollar signs or LaTeX.  The teacher wrote ``qqp0.jsonl`` .. ``qqp5.jsonl`` from them
-with the instructions in ``training/data/teacher/PROMPT.md``; ``bot0.jsonl`` and ``bot1.jsonl``
-come from seeds the teacher invented itself.
+without links, dollar signs or LaTeX.  The teacher wrote ``qqp0.jsonl`` .. ``qqp5.jsonl`` from the
+first six with the instructions in ``training/data/teacher/PROMPT.md``, and ``scope_qqp6.jsonl``,
+``scope_qqp7.jsonl`` from the next two with ``PROMPT_SCOPE.md``; ``seeds8`` and ``seeds9`` are not
+used yet.  The ``bot*.jsonl`` files come from seeds the teacher invented itself.
 """
 
 from __future__ import annotations

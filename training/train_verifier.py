@@ -69,9 +69,9 @@ def build_examples(
         examples += [(a, b, 1, "qqp_transitive") for a, b in transitive_positives(splits.train, count=transitive,
                                                                                    seed=seed)]
     if teacher:  # its own generator too
-        teacher_rng = random.Random(seed + 1)
+        teacher_rng, written = random.Random(seed + 1), teacher_pairs()
         examples += [(a, b, label, f"teacher_{kind}") if teacher_rng.random() < 0.5 else (b, a, label, f"teacher_{kind}")
-                     for _ in range(teacher) for a, b, label, kind in teacher_pairs()]
+                     for _ in range(teacher) for a, b, label, kind in written]
     questions = sorted({text for pair in splits.train for text in (pair.a, pair.b)})
     generated = generate_pairs(questions, per_question=per_question, templates=templates, seed=seed,
                                word_swaps=word_swaps, synonyms=synonyms)
