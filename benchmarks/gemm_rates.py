@@ -4,9 +4,11 @@ Run: ``.venv/bin/python benchmarks/gemm_rates.py`` (options: ``--words 5000``, `
 
 Prints, in one run, side by side:
 
-- the rate of one ONNX Runtime ``MatMul`` (fp32) and one ``MatMulInteger`` (uint8 x int8, the
-  kernels dynamic int8 quantisation uses) on the embedder's three weight shapes (384 -> 384,
-  384 -> 1536, 1536 -> 384), 2,048 token rows each;
+- the rate of one ONNX Runtime ``MatMul`` (fp32), one ``MatMulInteger`` (uint8 x int8, the
+  kernels dynamic int8 quantisation uses) and one ``MatMulNBits`` (weights in 8 or 4 bits per block
+  of 32, activations quantised per block at run time: ``accuracy_level`` 4, the shipped embedder's
+  kind) on the embedder's three weight shapes (384 -> 384, 384 -> 1536, 1536 -> 384), 2,048 token
+  rows each;
 - the shipped embedder on the sentences of the engine benchmark's generated article: its wall time,
   the weight-multiply work it must do (two operations per weight per token, padding included), and
   the rate that work implies.
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     import onnxruntime
 
 _SHAPES = [(384, 384), (384, 1536), (1536, 384)]
+_OPS = ("MatMul", "MatMulInteger", "MatMulNBits8", "MatMulNBits4")
+_BLOCK = 32
 _ROWS = 2_048
 _LAYERS, _HIDDEN, _INNER = 6, 384, 1536
 
@@ -49,22 +53,37 @@ def _session(
     from onnx import TensorProto, helper
 
     rng = np.random.default_rng(0)
+    attributes: dict[str, int] = {}
+    domain = ""
     if op == "MatMul":
         a_type, y_type = TensorProto.FLOAT, TensorProto.FLOAT
         weight = helper.make_tensor("W", TensorProto.FLOAT, [inner, outer], rng.random((inner, outer), np.float32).ravel())
         extra, inputs = [], ["A", "W"]
         feed: np.ndarray = rng.random((rows, inner), np.float32)
+    elif op.startswith("MatMulNBits"):  # any byte pattern is a valid packed weight; the speed does not depend on it
+        bits, blocks = int(op.removeprefix("MatMulNBits")), inner // _BLOCK
+        a_type, y_type, domain = TensorProto.FLOAT, TensorProto.FLOAT, "com.microsoft"
+        weight = helper.make_tensor("W", TensorProto.UINT8, [outer, blocks, _BLOCK * bits // 8],
+                                    rng.integers(0, 256, outer * blocks * _BLOCK * bits // 8, dtype=np.uint8))
+        scales = helper.make_tensor("scales", TensorProto.FLOAT, [outer * blocks],
+                                    rng.random(outer * blocks, np.float32) / 64)
+        extra, inputs = [scales], ["A", "W", "scales"]
+        attributes = {"K": inner, "N": outer, "bits": bits, "block_size": _BLOCK, "accuracy_level": 4}
+        feed = rng.random((rows, inner), np.float32)
+        op = "MatMulNBits"
     else:
         a_type, y_type = TensorProto.UINT8, TensorProto.INT32
         weight = helper.make_tensor("W", TensorProto.INT8, [inner, outer],
                                     rng.integers(-127, 128, (inner, outer), dtype=np.int8).ravel())
         extra, inputs = [helper.make_tensor("zero", TensorProto.UINT8, [], [128])], ["A", "W", "zero"]
         feed = rng.integers(0, 256, (rows, inner), dtype=np.uint8)
+    node = helper.make_node(op, inputs, ["Y"], domain=domain)
+    node.attribute.extend(helper.make_attribute(key, value) for key, value in attributes.items())
     graph = helper.make_graph(
-        [helper.make_node(op, inputs, ["Y"])], "gemm",
+        [node], "gemm",
         [helper.make_tensor_value_info("A", a_type, [rows, inner])],
         [helper.make_tensor_value_info("Y", y_type, [rows, outer])], [weight, *extra])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
     model.ir_version = 8
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
@@ -120,20 +139,23 @@ def main() -> None:
     walls: list[float] = []
     for _ in range(args.rounds):  # interleaved, so every ratio compares runs that saw the same machine load
         for inner, outer in _SHAPES:
-            for op in ("MatMul", "MatMulInteger"):
+            for op in _OPS:
                 rates.setdefault((op, inner, outer), []).append(gemm_rate(op, inner, outer, threads=args.threads))
         walls.append(model.seconds())
         fp32_now = statistics.mean(rates[("MatMul", inner, outer)][-1] for inner, outer in _SHAPES)
         shares.append(model.operations / walls[-1] / 1e9 / fp32_now)
     print(f"{args.rounds} interleaved rounds, {args.threads} threads; medians, ranges in brackets")
     print()
-    print("| weight shape | fp32 MatMul, Gop/s | int8 MatMulInteger, Gop/s | int8 / fp32 |")
-    print("|---|---|---|---|")
+    print("| weight shape | fp32 MatMul, Gop/s | int8 MatMulInteger / fp32 | MatMulNBits 8-bit / fp32 "
+          "| MatMulNBits 4-bit / fp32 |")
+    print("|---|---|---|---|---|")
     for inner, outer in _SHAPES:
-        fp32, int8 = rates[("MatMul", inner, outer)], rates[("MatMulInteger", inner, outer)]
-        ratio = [b / a for a, b in zip(fp32, int8, strict=True)]
-        print(f"| {inner} -> {outer} | {statistics.median(fp32):.0f} | {statistics.median(int8):.0f} | "
-              f"{statistics.median(ratio):.1f}x [{min(ratio):.1f}-{max(ratio):.1f}] |")
+        fp32 = rates[("MatMul", inner, outer)]
+        cells = []
+        for op in _OPS[1:]:
+            ratio = [b / a for a, b in zip(fp32, rates[(op, inner, outer)], strict=True)]
+            cells.append(f"{statistics.median(ratio):.2f}x [{min(ratio):.2f}-{max(ratio):.2f}]")
+        print(f"| {inner} -> {outer} | {statistics.median(fp32):.0f} | {' | '.join(cells)} |")
     print()
     print(f"shipped embedder, {args.words:,}-word article: {len(model.texts)} sentences, {model.padded_tokens:,} tokens "
           f"with padding, {statistics.median(walls):.3f} s [{min(walls):.3f}-{max(walls):.3f}]; its weight multiplies "

@@ -9,6 +9,7 @@ and fine-tunes it on:
 - generated pairs (``training/pair_generator.py``): near-misses by perturbation and paraphrases by
   surface noise, seeded from the train split's questions and from templates;
 - with ``--teacher N``: the pairs a language-model teacher wrote (``training/data/teacher/``),
+  and with ``--teacher-derived N`` the pairs those imply (:func:`teacher_derived_pairs`),
   each drawn ``N`` times.
 
 Fixed seeds; CPU only.  Writes a plain PyTorch checkpoint to ``--out`` (not shipped): run
@@ -56,7 +57,7 @@ def _base_model_path() -> str:
 
 def build_examples(
     *, seed: int, per_question: float, templates: int, qqp_share: float = 1.0, word_swaps: int = 1500,
-    synonyms: int = 0, transitive: int = 0, teacher: int = 0,
+    synonyms: int = 0, transitive: int = 0, teacher: int = 0, teacher_derived: int = 0,
 ) -> list[tuple[str, str, int, str]]:
     splits = load_splits()
     rng = random.Random(seed)
@@ -72,6 +73,10 @@ def build_examples(
         teacher_rng, written = random.Random(seed + 1), teacher_pairs()
         examples += [(a, b, label, f"teacher_{kind}") if teacher_rng.random() < 0.5 else (b, a, label, f"teacher_{kind}")
                      for _ in range(teacher) for a, b, label, kind in written]
+    if teacher_derived:  # and its own generator, so runs without it keep their draws
+        derived_rng, implied = random.Random(seed + 2), teacher_derived_pairs(teacher_pairs())
+        examples += [(a, b, label, kind) if derived_rng.random() < 0.5 else (b, a, label, kind)
+                     for _ in range(teacher_derived) for a, b, label, kind in implied]
     questions = sorted({text for pair in splits.train for text in (pair.a, pair.b)})
     generated = generate_pairs(questions, per_question=per_question, templates=templates, seed=seed,
                                word_swaps=word_swaps, synonyms=synonyms)
@@ -95,6 +100,32 @@ def teacher_pairs(folder: Path = TEACHER_DIR) -> list[tuple[str, str, int, str]]
             if row.get("label") in (0, 1) and row.get("seed") and row.get("text"):
                 pairs.append((row["seed"].strip(), row["text"].strip(), int(row["label"]), str(row.get("kind", ""))))
     return pairs
+
+
+def teacher_derived_pairs(written: Sequence[tuple[str, str, int, str]]) -> list[tuple[str, str, int, str]]:
+    """The pairs the teacher's labels imply between the texts it wrote for one seed: its two
+    paraphrases of the seed are paraphrases of each other, and each of its near-misses is a
+    near-miss of each paraphrase (a ~ seed and c !~ seed, so a !~ c).
+
+    The near-miss against a paraphrase is the hard case the seed alone does not teach: other words
+    and one changed detail ("the primary reason the yen is dropping" / "all the reasons the yen is
+    falling").  Without it the model learns that a reworded request is the seed's request and then
+    serves a reworded near-miss with confidence (session 7's run 7).
+    """
+    by_seed: dict[str, tuple[list[str], list[tuple[str, str]]]] = {}
+    for seed, text, label, kind in written:
+        paraphrases, near_misses = by_seed.setdefault(seed, ([], []))
+        if label == 1:
+            paraphrases.append(text)
+        else:
+            near_misses.append((text, kind))
+    derived = []
+    for paraphrases, near_misses in by_seed.values():
+        derived += [(first, second, 1, "teacher_derived_paraphrase")
+                    for first, second in itertools.combinations(paraphrases, 2) if first != second]
+        derived += [(paraphrase, text, 0, f"teacher_derived_{kind}")
+                    for paraphrase in paraphrases for text, kind in near_misses if paraphrase != text]
+    return derived
 
 
 def transitive_positives(pairs: Sequence[QqpPair], *, count: int, seed: int) -> list[tuple[str, str]]:
@@ -145,7 +176,8 @@ def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     examples = build_examples(seed=args.seed, per_question=args.per_question, templates=args.templates,
                               qqp_share=args.qqp_share, word_swaps=args.word_swaps,
-                              synonyms=args.synonyms, transitive=args.transitive, teacher=args.teacher)
+                              synonyms=args.synonyms, transitive=args.transitive, teacher=args.teacher,
+                              teacher_derived=args.teacher_derived)
     kinds: dict[str, list[int]] = {}
     for _, _, label, kind in examples:
         kinds.setdefault(kind, [0, 0])[label] += 1
@@ -217,6 +249,8 @@ def main() -> None:
                         help="QQP train questions linked only through a third one, as positives")
     parser.add_argument("--teacher", type=int, default=0,
                         help="times each pair of training/data/teacher/ is drawn (each time in a random order)")
+    parser.add_argument("--teacher-derived", type=int, default=0,
+                        help="times each pair the teacher's labels imply (teacher_derived_pairs) is drawn")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
