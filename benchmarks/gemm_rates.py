@@ -113,11 +113,10 @@ class _ModelRun:
         self.embedder.embed(self.texts[:64])
         tokenizer = read_tokenizer(DEFAULT_EMBEDDER_DIR, max_length=self.embedder.manifest.max_length,
                                    setting="EMBEDDING_MODEL")
-        order = sorted(self.texts, key=len)  # the embedder's own batching: sorted by length
-        self.padded_tokens = 0
-        for start in range(0, len(order), self.embedder.batch_size):
-            encodings = tokenizer.encode_batch(order[start : start + self.embedder.batch_size])
-            self.padded_tokens += len(encodings) * len(encodings[0].ids)
+        lengths = sorted(sum(encoding.attention_mask) for encoding in tokenizer.encode_batch(self.texts))
+        batch = self.embedder.batch_size  # the embedder's own batching: by token count, each batch cut to its longest
+        self.padded_tokens = sum(max(lengths[start : start + batch]) * len(lengths[start : start + batch])
+                                 for start in range(0, len(lengths), batch))
         weights = _LAYERS * (4 * _HIDDEN * _HIDDEN + 2 * _HIDDEN * _INNER)
         self.operations = 2 * weights * self.padded_tokens
 

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
 
     # --- Local engine -------------------------------------------------------------------------
     embedding_model: str = ""
-    embedding_batch_size: int = Field(default=64, ge=1, le=1024)
+    embedding_batch_size: int = Field(default=16, ge=1, le=1024)
     max_input_chars: int = Field(default=400_000, ge=1_000)
     min_input_words: int = Field(default=25, ge=1)
     default_depth: Depth = "standard"

@@ -30,7 +30,7 @@ import os
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -57,8 +57,12 @@ def _base_model_path() -> str:
 
 def build_examples(
     *, seed: int, per_question: float, templates: int, qqp_share: float = 1.0, word_swaps: int = 1500,
-    synonyms: int = 0, transitive: int = 0, teacher: int = 0, teacher_derived: int = 0,
+    synonyms: int = 0, transitive: int = 0, teacher: int = 0, teacher_files: str = "*.jsonl",
+    teacher_derived: int = 0, derived_kinds: Collection[str] = (),
 ) -> list[tuple[str, str, int, str]]:
+    """``teacher_files``: which files of the teacher's folder ``teacher`` draws from (``qqp*``, ``bot*``:
+    the first round); ``derived_kinds``: the near-miss kinds whose implied pairs ``teacher_derived``
+    draws (empty: every kind), from every file; the implied paraphrase pairs are always drawn."""
     splits = load_splits()
     rng = random.Random(seed)
     qqp = rng.sample(splits.train, round(len(splits.train) * qqp_share))
@@ -70,11 +74,14 @@ def build_examples(
         examples += [(a, b, 1, "qqp_transitive") for a, b in transitive_positives(splits.train, count=transitive,
                                                                                    seed=seed)]
     if teacher:  # its own generator too
-        teacher_rng, written = random.Random(seed + 1), teacher_pairs()
+        teacher_rng, written = random.Random(seed + 1), teacher_pairs(pattern=teacher_files)
         examples += [(a, b, label, f"teacher_{kind}") if teacher_rng.random() < 0.5 else (b, a, label, f"teacher_{kind}")
                      for _ in range(teacher) for a, b, label, kind in written]
     if teacher_derived:  # and its own generator, so runs without it keep their draws
         derived_rng, implied = random.Random(seed + 2), teacher_derived_pairs(teacher_pairs())
+        if derived_kinds:
+            wanted = {"teacher_derived_paraphrase", *(f"teacher_derived_{kind}" for kind in derived_kinds)}
+            implied = [pair for pair in implied if pair[3] in wanted]
         examples += [(a, b, label, kind) if derived_rng.random() < 0.5 else (b, a, label, kind)
                      for _ in range(teacher_derived) for a, b, label, kind in implied]
     questions = sorted({text for pair in splits.train for text in (pair.a, pair.b)})
@@ -90,11 +97,11 @@ def build_examples(
 TEACHER_DIR = Path(__file__).resolve().parent / "data" / "teacher"
 
 
-def teacher_pairs(folder: Path = TEACHER_DIR) -> list[tuple[str, str, int, str]]:
+def teacher_pairs(folder: Path = TEACHER_DIR, *, pattern: str = "*.jsonl") -> list[tuple[str, str, int, str]]:
     """The pairs written by a language-model teacher (``training/data/teacher/*.jsonl``, see its README):
     (seed, text, label, kind), seeded from QQP *train* questions and from invented bot requests."""
     pairs = []
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in sorted(folder.glob(pattern)):
         for line in path.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             if row.get("label") in (0, 1) and row.get("seed") and row.get("text"):
@@ -177,7 +184,8 @@ def train(args: argparse.Namespace) -> None:
     examples = build_examples(seed=args.seed, per_question=args.per_question, templates=args.templates,
                               qqp_share=args.qqp_share, word_swaps=args.word_swaps,
                               synonyms=args.synonyms, transitive=args.transitive, teacher=args.teacher,
-                              teacher_derived=args.teacher_derived)
+                              teacher_files=args.teacher_files, teacher_derived=args.teacher_derived,
+                              derived_kinds=[kind for kind in args.derived_kinds.split(",") if kind])
     kinds: dict[str, list[int]] = {}
     for _, _, label, kind in examples:
         kinds.setdefault(kind, [0, 0])[label] += 1
@@ -249,6 +257,9 @@ def main() -> None:
                         help="QQP train questions linked only through a third one, as positives")
     parser.add_argument("--teacher", type=int, default=0,
                         help="times each pair of training/data/teacher/ is drawn (each time in a random order)")
+    parser.add_argument("--teacher-files", default="*.jsonl",
+                        help="which files of training/data/teacher/ --teacher draws from ([qb]*.jsonl: the first round, qqp* and bot*)")
+    parser.add_argument("--derived-kinds", default="", help="comma-separated near-miss kinds --teacher-derived keeps (default: all)")
     parser.add_argument("--teacher-derived", type=int, default=0,
                         help="times each pair the teacher's labels imply (teacher_derived_pairs) is drawn")
     parser.add_argument("--threads", type=int, default=2)

@@ -37,7 +37,7 @@ class EmbedderManifest(ModelManifest):
 class OnnxEmbedder:
     """Implements :class:`core.embedder.Embedder` on an exported encoder folder."""
 
-    def __init__(self, model_dir: Path, *, batch_size: int = 64, threads: int = 1) -> None:
+    def __init__(self, model_dir: Path, *, batch_size: int = 16, threads: int = 1) -> None:
         self.model_dir = model_dir
         self.batch_size = batch_size
         self._model = OnnxModel(model_dir, manifest_name="embedder.json", manifest_type=EmbedderManifest,
@@ -68,23 +68,33 @@ class OnnxEmbedder:
         self._model.load()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for ``texts``, in their order.
+
+        The texts are tokenised once, then run in batches of similar token counts, each batch cut to
+        its own longest text: the model's work is the padded token count, and batching by characters
+        padded the 5,000-word benchmark article's 6,701 tokens to 8,356 (by tokens, in batches of 16:
+        6,886).  A vector does not depend on its batch: padding is masked out of attention and
+        pooling, and the weights' activations are quantised per token.
+        """
         result = np.zeros((len(texts), self.manifest.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda index: len(texts[index]))  # little padding per batch
+        if not texts:
+            return result
+        _, tokenizer, _ = self._model.load()
+        encodings = tokenizer.encode_batch(list(texts))  # padded to the longest text
+        ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
+        mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
+        types = np.array([encoding.type_ids for encoding in encodings], dtype=np.int64)
+        lengths = mask.sum(axis=1)
+        order = np.argsort(lengths, kind="stable")
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]
-            result[chunk] = self._embed_batch([texts[index] for index in chunk])
+            width = int(lengths[chunk].max())
+            result[chunk] = self._embed_batch(ids[chunk, :width], mask[chunk, :width], types[chunk, :width])
         return result
 
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        _, tokenizer, session = self._model.load()
-        encodings = tokenizer.encode_batch(texts)
-        mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
-        feeds = {
-            "input_ids": np.array([encoding.ids for encoding in encodings], dtype=np.int64),
-            "attention_mask": mask,
-            "token_type_ids": np.array([encoding.type_ids for encoding in encodings], dtype=np.int64),
-        }
-        (hidden,) = session.run(["last_hidden_state"], feeds)
+    def _embed_batch(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+        _, _, session = self._model.load()
+        (hidden,) = session.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
